@@ -1,0 +1,2 @@
+/** webraft/binary: protobuf binary encoding of WebRaft payloads (work in progress). */
+export {};

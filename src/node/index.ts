@@ -1,0 +1,2 @@
+/** webraft/node: Node-only parts (durable storage, TCP helpers) (work in progress). */
+export {};

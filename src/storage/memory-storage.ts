@@ -1,0 +1,67 @@
+import type { HardState, LogEntry, Snapshot } from '../core/types.js';
+import type { Storage, StoredState, StorageUpdate } from './storage.js';
+
+function clone<T>(value: T): T {
+  return structuredClone(value);
+}
+
+/**
+ * A Storage in memory. It keeps only what completed saves wrote: an update is
+ * applied when its `save()` promise resolves, so `end()` followed by a new
+ * node on the same MemoryStorage is an honest crash-restart (nothing the old
+ * node held only in memory survives). Not durable across processes.
+ */
+export class MemoryStorage implements Storage {
+  private hardState: HardState | null = null;
+  private snapshot: Snapshot | null = null;
+  /** Invariant: contiguous; `entries[0].index === (snapshot?.index ?? 0) + 1` when non-empty. */
+  private entries: LogEntry[] = [];
+
+  async load(): Promise<StoredState> {
+    return {
+      hardState: this.hardState ? clone(this.hardState) : null,
+      snapshot: this.snapshot ? clone(this.snapshot) : null,
+      entries: this.entries.map(clone),
+    };
+  }
+
+  async save(update: StorageUpdate): Promise<void> {
+    // Copy now: the caller may reuse its objects after the call.
+    const snapshot = update.snapshot ? clone(update.snapshot) : undefined;
+    const entries = update.entries ? update.entries.map(clone) : undefined;
+    const hardState = update.hardState ? clone(update.hardState) : undefined;
+    await Promise.resolve();
+    if (snapshot) this.applySnapshot(snapshot);
+    if (entries && entries.length > 0) this.applyEntries(entries);
+    if (hardState) this.hardState = hardState;
+  }
+
+  /** Number of log entries held (for tests of compaction). */
+  get entryCount(): number {
+    return this.entries.length;
+  }
+
+  private firstIndex(): number {
+    return (this.snapshot?.index ?? 0) + 1;
+  }
+
+  private applySnapshot(snapshot: Snapshot): void {
+    const offset = snapshot.index - this.firstIndex();
+    const kept = this.entries[offset];
+    if (kept && kept.term === snapshot.term) this.entries = this.entries.slice(offset + 1);
+    else this.entries = [];
+    this.snapshot = snapshot;
+  }
+
+  private applyEntries(entries: LogEntry[]): void {
+    const start = entries[0].index;
+    const keep = Math.max(0, start - this.firstIndex());
+    if (keep > this.entries.length) {
+      throw new Error(`MemoryStorage: entries start at ${start} but the log ends at ${this.firstIndex() + this.entries.length - 1}`);
+    }
+    this.entries.length = keep;
+    const skip = Math.max(0, this.firstIndex() - start);
+    for (let i = skip; i < entries.length; i++) this.entries.push(entries[i]);
+  }
+
+}

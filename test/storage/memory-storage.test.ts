@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryStorage } from 'webraft';
+import type { LogEntry } from 'webraft';
+
+const entry = (index: number, term: number): LogEntry => ({ index, term, type: 'command', command: { n: index } });
+
+describe('MemoryStorage', () => {
+  it('returns nothing before the first save', async () => {
+    expect(await new MemoryStorage().load()).toEqual({ hardState: null, snapshot: null, entries: [] });
+  });
+
+  it('keeps only what a completed save wrote (an unresolved save is lost on crash)', async () => {
+    const storage = new MemoryStorage();
+    await storage.save({ hardState: { term: 2, votedFor: 'a', commitIndex: 0 } });
+    const pending = storage.save({ hardState: { term: 3, votedFor: null, commitIndex: 0 } });
+    expect((await storage.load()).hardState?.term).toBe(2);
+    await pending;
+    expect((await storage.load()).hardState?.term).toBe(3);
+  });
+
+  it('truncates a conflicting suffix before appending (§5.3)', async () => {
+    const storage = new MemoryStorage();
+    await storage.save({ entries: [entry(1, 1), entry(2, 1), entry(3, 1)] });
+    await storage.save({ entries: [entry(2, 2)] });
+    expect((await storage.load()).entries.map((e) => [e.index, e.term])).toEqual([[1, 1], [2, 2]]);
+  });
+
+  it('a snapshot discards the log it covers and keeps the matching suffix (§7)', async () => {
+    const storage = new MemoryStorage();
+    await storage.save({ entries: [entry(1, 1), entry(2, 1), entry(3, 1)] });
+    const snapshot = { index: 2, term: 1, configuration: { voters: ['a'], learners: [] }, data: { x: 1 }, sessions: [] };
+    await storage.save({ snapshot });
+    const state = await storage.load();
+    expect(state.snapshot).toEqual(snapshot);
+    expect(state.entries.map((e) => e.index)).toEqual([3]);
+    await storage.save({ snapshot: { ...snapshot, index: 9, term: 4 } });
+    expect((await storage.load()).entries).toEqual([]);
+  });
+
+  it('copies what it saves, so later mutation by the caller changes nothing', async () => {
+    const storage = new MemoryStorage();
+    const e = entry(1, 1);
+    await storage.save({ entries: [e] });
+    e.term = 99;
+    expect((await storage.load()).entries[0].term).toBe(1);
+  });
+});

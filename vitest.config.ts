@@ -1,0 +1,20 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const src = (path: string) => fileURLToPath(new URL(`./src/${path}`, import.meta.url));
+
+export default defineConfig({
+  resolve: {
+    alias: [
+      { find: /^webraft\/binary$/, replacement: src('binary/index.ts') },
+      { find: /^webraft\/node$/, replacement: src('node/index.ts') },
+      { find: /^webraft$/, replacement: src('index.ts') },
+    ],
+  },
+  test: {
+    include: ["test/**/*.test.ts"],
+    exclude: ['test/interop/**', 'node_modules/**'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  },
+});
