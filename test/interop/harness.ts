@@ -1,0 +1,66 @@
+/**
+ * Shared pieces of the interop tests: the golden vectors as committed, the
+ * TS-side decoder used to read foreign binaries, and the product codec
+ * (src/wire + webraft/binary) loaded when it exists.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as gen from '../../generated/webraft/v1/raft.js';
+import type { Message } from '../../src/core/types.js';
+import { fixtures, type Fixture } from '../../scripts/interop/fixtures.js';
+import { vectorsDir } from '../../scripts/interop/make-vectors.js';
+import { canonicalize, commandsOf, objectKeysSorted, repoRoot, type Payload } from '../../scripts/interop/reference.js';
+
+export interface Vector extends Fixture {
+  json: Payload;
+  binary: Buffer;
+  /** Every command object lists its keys in UTF-8 byte order (so deterministic foreign encoders must match bytes). */
+  sortedKeys: boolean;
+}
+
+export function loadVectors(): Vector[] {
+  return fixtures.map((f) => {
+    const json = JSON.parse(readFileSync(join(vectorsDir, `${f.name}.json`), 'utf8')) as Payload;
+    return {
+      ...f,
+      json,
+      binary: readFileSync(join(vectorsDir, `${f.name}.binpb`)),
+      sortedKeys: commandsOf(json).every(objectKeysSorted),
+    };
+  });
+}
+
+/** Decodes protobuf binary with the ts-proto generated code into canonical JSON form. */
+export function decodeGenerated(bytes: Uint8Array): Payload {
+  return canonicalize(gen.Message.toJSON(gen.Message.decode(bytes)));
+}
+
+// --- the product codec -------------------------------------------------------
+
+export interface ProductCodec {
+  toPayload(message: Message): unknown;
+  fromPayload(payload: unknown): { ok: true; message: Message } | { ok: false; error: Error };
+  encode(payload: object): Uint8Array;
+  decode(bytes: Uint8Array): unknown;
+}
+
+/**
+ * src/wire's toPayload/fromPayload and webraft/binary's encode/decode, or null
+ * while they have not landed (the tests then run against the generated code
+ * only and print why).
+ */
+export async function loadProduct(): Promise<ProductCodec | null> {
+  const wirePath = join(repoRoot, 'src/wire/index.ts');
+  const binaryPath = join(repoRoot, 'src/binary/index.ts');
+  if (!existsSync(wirePath)) return null;
+  const wire = (await import(/* @vite-ignore */ wirePath)) as Partial<ProductCodec>;
+  const binary = (await import(/* @vite-ignore */ binaryPath)) as Partial<ProductCodec>;
+  if (typeof wire.toPayload !== 'function' || typeof wire.fromPayload !== 'function') return null;
+  if (typeof binary.encode !== 'function' || typeof binary.decode !== 'function') return null;
+  return {
+    toPayload: wire.toPayload,
+    fromPayload: wire.fromPayload,
+    encode: binary.encode,
+    decode: binary.decode,
+  };
+}
