@@ -251,14 +251,12 @@ export interface AppendEntriesResponse {
   /** On success, the index of the last entry known to match the leader's log. */
   matchIndex: number;
   /**
-   * On rejection, a hint for fast backtracking: the follower's last log index
-   * when its log is shorter, otherwise the first index of `conflict_term`.
+   * On rejection, a hint for fast backtracking: the largest index at or below
+   * min(prev_log_index, the follower's last index) whose term is at most
+   * prev_log_term. The leader resumes below the first mismatching term.
    */
   conflictIndex: number;
-  /**
-   * On rejection, the term of the follower's entry at prev_log_index, or 0
-   * when the follower's log does not reach prev_log_index.
-   */
+  /** On rejection, the term of the follower's entry at conflict_index (0 for index 0). */
   conflictTerm: number;
   /** Echo of the request's read_round. */
   readRound: number;
