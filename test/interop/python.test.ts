@@ -1,0 +1,76 @@
+/**
+ * Python's google.protobuf (/usr/bin/python3, module generated at test time by
+ * protoc into a temp dir) against the golden vectors, through one
+ * scripts/interop/python_peer.py process for the whole batch.
+ *
+ * Python side, per vector: parse the TS binary, re-encode deterministically
+ * (byte-equal to TS when Struct keys are sorted), json_format.Parse the TS JSON
+ * (must equal the binary-decoded message), emit MessageToJson / MessageToDict
+ * and its own binary.
+ * TS side: Python's JSON and dict equal the TS payload, are accepted by the
+ * product's fromPayload as the same message, and Python's binary decodes in TS
+ * to the TS payload.
+ *
+ * Without protoc / python3-protobuf the suite is skipped with a warning, but
+ * under CI=true the availability test fails instead.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { INSTALL_HINT, pythonStatus, runPythonPeer, type PythonResult } from '../../scripts/interop/peers.js';
+import { canonicalize, referencePayload } from '../../scripts/interop/reference.js';
+import { decodeGenerated, loadProduct, loadVectors, type Vector } from './harness.js';
+
+const vectors = loadVectors();
+const product = await loadProduct();
+const tools = pythonStatus();
+if (!tools.ok) console.warn(`[interop] Python (google.protobuf) checks skipped: ${tools.reason}`);
+
+it('protoc and /usr/bin/python3 with google.protobuf are available (required under CI)', () => {
+  if (process.env.CI === 'true') expect(tools.ok, `${tools.reason} (CI installs: ${INSTALL_HINT})`).toBe(true);
+  else if (!tools.ok) console.warn(`[interop] ${tools.reason}`);
+});
+
+describe.skipIf(!tools.ok)('python google.protobuf peer', () => {
+  const results = new Map<string, PythonResult>();
+
+  beforeAll(async () => {
+    const started = Date.now();
+    const out = await runPythonPeer(vectors.map((v) => ({ name: v.name, binary: v.binary, json: v.json })));
+    for (const r of out) results.set(String(r.name), r);
+    console.log(`[interop] python peer: ${out.length} vectors in one process, ${Date.now() - started} ms`);
+  });
+
+  it('answers every vector', () => {
+    expect([...results.keys()].sort()).toEqual(vectors.map((v) => v.name).sort());
+  });
+
+  describe.each(vectors.map((v) => [v.name, v] as [string, Vector]))('%s', (name, v) => {
+    const r = () => {
+      const res = results.get(name)!;
+      expect(res.errors).toEqual([]);
+      return res;
+    };
+    it('Python parses the TS binary and the TS JSON to equal messages', () => {
+      expect(r().json_equals_binary).toBe(true);
+    });
+    it(v.sortedKeys ? 'Python re-encodes the TS binary byte for byte' : 'Python re-encodes the TS binary (bytes differ: Struct keys not sorted)', () => {
+      expect(r().reencoded_equal).toBe(v.sortedKeys);
+    });
+    it('Python MessageToJson / MessageToDict equal the TS payload', () => {
+      const fromJson = JSON.parse(r().json!) as unknown;
+      expect(canonicalize(fromJson)).toEqual(v.json);
+      expect(canonicalize(r().dict)).toEqual(v.json);
+    });
+    it("Python's binary (from the TS JSON) decodes in TS to the TS payload", () => {
+      const bin = Buffer.from(r().binary!, 'base64');
+      expect(decodeGenerated(bin)).toEqual(v.json);
+      if (v.sortedKeys) expect(bin.toString('hex')).toBe(v.binary.toString('hex'));
+      if (product && !v.productMayReject) expect(JSON.parse(JSON.stringify(product.decode(bin)))).toEqual(v.json);
+    });
+    it.skipIf(!product)("product fromPayload accepts Python's MessageToJson as the original message", () => {
+      const res = product!.fromPayload(JSON.parse(r().json!));
+      if (!res.ok) return expect(v.productMayReject, res.error.message).toBe(true);
+      expect(canonicalize(referencePayload(res.message))).toEqual(v.json);
+      expect(referencePayload(res.message)).toEqual(referencePayload(v.message));
+    });
+  });
+});
