@@ -1,0 +1,67 @@
+import type { Configuration } from '../core/types.js';
+import { describeValue } from './describe-value.js';
+import { WireError } from './errors.js';
+import { checkStringValue } from './field-readers.js';
+import { isPlainObject } from './json-value.js';
+import { SCALAR_FIELD_BYTES, type WalkBudget } from './walk-budget.js';
+
+/**
+ * Runtime checks of the fields of an outgoing core message: the core is typed,
+ * but a core bug must not leak an invalid payload onto the wire.
+ * @internal
+ */
+
+/** An integer in 0..2^53-1. */
+export function checkUint(value: unknown, path: string): number {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value + 0;
+  throw new WireError(
+    typeof value === 'number' ? 'INVALID_NUMBER' : 'INVALID_TYPE',
+    `must be an integer in 0..2^53-1, got ${describeValue(value)}`,
+    path,
+  );
+}
+
+/** A boolean. */
+export function checkBool(value: unknown, path: string): boolean {
+  if (typeof value === 'boolean') return value;
+  throw new WireError('INVALID_TYPE', `must be a boolean, got ${describeValue(value)}`, path);
+}
+
+/** A non-empty address string. */
+export function checkAddress(value: unknown, path: string, budget: WalkBudget): string {
+  const address = checkStringValue(value, path, budget);
+  if (address === '') throw new WireError('MISSING_FIELD', 'must be a non-empty address', path);
+  return address;
+}
+
+/** An optional string field of a LogEntry (undefined is ''). */
+export function checkOptionalString(value: unknown, path: string, budget: WalkBudget): string {
+  return value === undefined ? '' : checkStringValue(value, path, budget);
+}
+
+/** An optional uint64 field of a LogEntry (undefined is 0). */
+export function checkOptionalUint(value: unknown, path: string, budget: WalkBudget): number {
+  budget.size += SCALAR_FIELD_BYTES;
+  return value === undefined ? 0 : checkUint(value, path);
+}
+
+/** A fresh copy of an array of non-empty addresses. */
+export function copyAddressList(value: unknown, path: string, budget: WalkBudget): string[] {
+  if (!Array.isArray(value)) {
+    throw new WireError('INVALID_TYPE', `must be an array of strings, got ${describeValue(value)}`, path);
+  }
+  const out = new Array<string>(value.length);
+  for (let i = 0; i < value.length; i++) out[i] = checkAddress(value[i], `${path}[${i}]`, budget);
+  return out;
+}
+
+/** A fresh, checked copy of a core Configuration. */
+export function copyConfiguration(value: unknown, path: string, budget: WalkBudget): Configuration {
+  if (!isPlainObject(value)) {
+    throw new WireError('NOT_AN_OBJECT', `must be an object, got ${describeValue(value)}`, path);
+  }
+  return {
+    voters: copyAddressList(value.voters, `${path}.voters`, budget),
+    learners: copyAddressList(value.learners, `${path}.learners`, budget),
+  };
+}

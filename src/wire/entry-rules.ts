@@ -1,0 +1,87 @@
+import type { LogEntry } from '../core/types.js';
+import { WireError } from './errors.js';
+
+/**
+ * Structural rules for the entries of an AppendEntriesRequest, shared by the
+ * incoming (JSON and binary) and outgoing paths so both enforce the same
+ * contract. Field types are already checked when these run.
+ * @internal
+ */
+
+/** Path of entry `i` of an AppendEntriesRequest. */
+export function entryPath(i: number): string {
+  return `appendEntriesRequest.entries[${i}]`;
+}
+
+/** `prevLogTerm` may not exceed the message term (a leader's log holds no future terms). */
+export function checkPrevLogTerm(prevLogTerm: number, messageTerm: number): void {
+  if (prevLogTerm > messageTerm) {
+    throw new WireError(
+      'INVALID_ENTRIES',
+      `must not exceed the message term (${messageTerm}), got ${prevLogTerm}`,
+      'appendEntriesRequest.prevLogTerm',
+    );
+  }
+}
+
+/**
+ * Checks entry `i`: its index is `prevLogIndex + 1 + i` (contiguous), its term
+ * is at least `previousTerm` (the prior entry's term, or prevLogTerm for the
+ * first) and at most the message term (§5.3: log terms never decrease), a
+ * command is present exactly on command entries, a configuration only on (and
+ * always on) configuration entries.
+ */
+export function checkEntry(
+  entry: LogEntry,
+  i: number,
+  prevLogIndex: number,
+  previousTerm: number,
+  messageTerm: number,
+): void {
+  const expectedIndex = prevLogIndex + 1 + i;
+  if (entry.index !== expectedIndex) {
+    throw new WireError(
+      'INVALID_ENTRIES',
+      `must be ${expectedIndex} (entries are contiguous from prevLogIndex + 1), got ${entry.index}`,
+      `${entryPath(i)}.index`,
+    );
+  }
+  if (entry.term < previousTerm) {
+    throw new WireError(
+      'INVALID_ENTRIES',
+      `must not be below the term of the preceding entry (${previousTerm}), got ${entry.term}`,
+      `${entryPath(i)}.term`,
+    );
+  }
+  if (entry.term > messageTerm) {
+    throw new WireError(
+      'INVALID_ENTRIES',
+      `must not exceed the message term (${messageTerm}), got ${entry.term}`,
+      `${entryPath(i)}.term`,
+    );
+  }
+  const hasCommand = entry.command !== undefined;
+  if (entry.type === 'command') {
+    if (!hasCommand) {
+      throw new WireError('INVALID_ENTRIES', 'is required on an ENTRY_TYPE_COMMAND entry', `${entryPath(i)}.command`);
+    }
+  } else if (hasCommand) {
+    throw new WireError('INVALID_ENTRIES', 'is only allowed on an ENTRY_TYPE_COMMAND entry', `${entryPath(i)}.command`);
+  }
+  const hasConfiguration = entry.configuration !== undefined;
+  if (entry.type === 'configuration') {
+    if (!hasConfiguration) {
+      throw new WireError(
+        'INVALID_ENTRIES',
+        'is required on an ENTRY_TYPE_CONFIGURATION entry',
+        `${entryPath(i)}.configuration`,
+      );
+    }
+  } else if (hasConfiguration) {
+    throw new WireError(
+      'INVALID_ENTRIES',
+      'is only allowed on an ENTRY_TYPE_CONFIGURATION entry',
+      `${entryPath(i)}.configuration`,
+    );
+  }
+}

@@ -1,0 +1,363 @@
+import type {
+  AppendEntriesRequest,
+  Configuration,
+  JsonValue,
+  LogEntry,
+  Message,
+  MessageBody,
+  MessageType,
+} from '../core/types.js';
+import { describeValue } from './describe-value.js';
+import { checkEntry, checkPrevLogTerm, entryPath } from './entry-rules.js';
+import { parseChangeType, parseEntryType } from './enums.js';
+import { toWireError, WireError } from './errors.js';
+import {
+  fieldPath,
+  readAddressList,
+  readBool,
+  readBytes,
+  readField,
+  readObject,
+  readRequiredAddress,
+  readString,
+  readUint64,
+  type PayloadObject,
+} from './field-readers.js';
+import { copyJsonValue, isPlainObject } from './json-value.js';
+import { resolveLimits, type WireLimits } from './limits.js';
+import { checkBudget, newBudget, type WalkBudget } from './walk-budget.js';
+
+/** Options of {@link fromPayload}. */
+export interface FromPayloadOptions {
+  /** Address the payload arrived from; a payload claiming another `from` is SENDER_MISMATCH. */
+  from?: string;
+  /** Bounds for this payload; unset fields take {@link DEFAULT_WIRE_LIMITS}. */
+  limits?: Partial<WireLimits>;
+}
+
+/** Outcome of {@link fromPayload}: the core message, or why the payload was rejected. */
+export type FromPayloadResult = { ok: true; message: Message } | { ok: false; error: WireError };
+
+/**
+ * Validates an incoming proto3 JSON payload and converts it to a core
+ * {@link Message} that shares no object with `payload`. Never throws.
+ *
+ * Accepts canonical proto3 JSON and the other forms proto3 parsers accept:
+ * uint64 as number or decimal string, enums by name or number, bytes as
+ * standard or URL-safe base64, `null` for absent fields, snake_case names.
+ * Unknown top-level keys are ignored and never copied.
+ */
+export function fromPayload(payload: unknown, options?: FromPayloadOptions): FromPayloadResult {
+  try {
+    const limits = resolveLimits(options?.limits);
+    return { ok: true, message: payloadToMessage(payload, options?.from, limits, true) };
+  } catch (thrown) {
+    return { ok: false, error: toWireError(thrown, 'INVALID_TYPE') };
+  }
+}
+
+/** The oneof body of each top-level key, lowerCamelCase and snake_case. */
+const BODY_KEYS: ReadonlyMap<string, MessageType> = new Map<string, MessageType>([
+  ['requestVoteRequest', 'RequestVoteRequest'],
+  ['request_vote_request', 'RequestVoteRequest'],
+  ['requestVoteResponse', 'RequestVoteResponse'],
+  ['request_vote_response', 'RequestVoteResponse'],
+  ['appendEntriesRequest', 'AppendEntriesRequest'],
+  ['append_entries_request', 'AppendEntriesRequest'],
+  ['appendEntriesResponse', 'AppendEntriesResponse'],
+  ['append_entries_response', 'AppendEntriesResponse'],
+  ['installSnapshotRequest', 'InstallSnapshotRequest'],
+  ['install_snapshot_request', 'InstallSnapshotRequest'],
+  ['installSnapshotResponse', 'InstallSnapshotResponse'],
+  ['install_snapshot_response', 'InstallSnapshotResponse'],
+  ['timeoutNowRequest', 'TimeoutNowRequest'],
+  ['timeout_now_request', 'TimeoutNowRequest'],
+  ['proposeRequest', 'ProposeRequest'],
+  ['propose_request', 'ProposeRequest'],
+  ['proposeResponse', 'ProposeResponse'],
+  ['propose_response', 'ProposeResponse'],
+  ['readIndexRequest', 'ReadIndexRequest'],
+  ['read_index_request', 'ReadIndexRequest'],
+  ['readIndexResponse', 'ReadIndexResponse'],
+  ['read_index_response', 'ReadIndexResponse'],
+  ['membershipChangeRequest', 'MembershipChangeRequest'],
+  ['membership_change_request', 'MembershipChangeRequest'],
+  ['membershipChangeResponse', 'MembershipChangeResponse'],
+  ['membership_change_response', 'MembershipChangeResponse'],
+]);
+
+/** lowerCamelCase JSON name of each body, for paths and error messages. */
+const BODY_JSON_NAMES: Readonly<Record<MessageType, string>> = {
+  RequestVoteRequest: 'requestVoteRequest',
+  RequestVoteResponse: 'requestVoteResponse',
+  AppendEntriesRequest: 'appendEntriesRequest',
+  AppendEntriesResponse: 'appendEntriesResponse',
+  InstallSnapshotRequest: 'installSnapshotRequest',
+  InstallSnapshotResponse: 'installSnapshotResponse',
+  TimeoutNowRequest: 'timeoutNowRequest',
+  ProposeRequest: 'proposeRequest',
+  ProposeResponse: 'proposeResponse',
+  ReadIndexRequest: 'readIndexRequest',
+  ReadIndexResponse: 'readIndexResponse',
+  MembershipChangeRequest: 'membershipChangeRequest',
+  MembershipChangeResponse: 'membershipChangeResponse',
+};
+
+/** Top-level keys of the envelope that are not bodies. */
+const ENVELOPE_KEYS: ReadonlySet<string> = new Set(['from', 'to', 'term']);
+
+/**
+ * The throwing core of {@link fromPayload}. With `copyCommands` false the
+ * returned message references the payload's command values (validated, not
+ * copied), for callers that only read it transiently.
+ * @internal
+ */
+export function payloadToMessage(
+  payload: unknown,
+  expectedFrom: string | undefined,
+  limits: Readonly<WireLimits>,
+  copyCommands: boolean,
+): Message {
+  if (!isPlainObject(payload)) {
+    throw new WireError('NOT_AN_OBJECT', `payload must be a JSON object, got ${describeValue(payload)}`);
+  }
+  const budget = newBudget(limits);
+  let bodyType: MessageType | undefined;
+  let bodyKey = '';
+  let bodyValue: unknown;
+  let unknownObjectKey: string | undefined;
+  const keys = Object.keys(payload);
+  for (let k = 0; k < keys.length; k++) {
+    const key = keys[k];
+    const type = BODY_KEYS.get(key);
+    if (type === undefined) {
+      if (unknownObjectKey === undefined && !ENVELOPE_KEYS.has(key) && isPlainObject(payload[key])) unknownObjectKey = key;
+      continue;
+    }
+    const value = payload[key];
+    if (value === null || value === undefined) continue;
+    if (bodyType !== undefined) {
+      if (bodyType === type) {
+        throw new WireError('DUPLICATE_FIELD', `given both as "${bodyKey}" and as "${key}"`, BODY_JSON_NAMES[type]);
+      }
+      throw new WireError('MULTIPLE_BODIES', `payload sets more than one body: "${bodyKey}" and "${key}"`);
+    }
+    bodyType = type;
+    bodyKey = key;
+    bodyValue = value;
+  }
+  if (bodyType === undefined) {
+    if (unknownObjectKey !== undefined) {
+      throw new WireError('UNKNOWN_BODY', `payload sets no known body; unknown body "${unknownObjectKey}"`);
+    }
+    throw new WireError('MISSING_BODY', 'payload sets no body (exactly one such as appendEntriesRequest is required)');
+  }
+
+  const from = readRequiredAddress(payload, 'from', 'from', '', budget);
+  if (expectedFrom !== undefined && from !== expectedFrom) {
+    throw new WireError(
+      'SENDER_MISMATCH',
+      `payload claims sender ${describeValue(from)} but arrived from ${describeValue(expectedFrom)}`,
+      'from',
+    );
+  }
+  const to = readRequiredAddress(payload, 'to', 'to', '', budget);
+  const term = readUint64(payload, 'term', 'term', '', budget);
+  const path = BODY_JSON_NAMES[bodyType];
+  if (!isPlainObject(bodyValue)) {
+    throw new WireError('NOT_AN_OBJECT', `must be an object, got ${describeValue(bodyValue)}`, path);
+  }
+  const body = parseBody(bodyType, bodyValue, path, term, budget, copyCommands);
+  checkBudget(budget, '');
+  return { from, to, term, body };
+}
+
+function parseBody(
+  type: MessageType,
+  b: PayloadObject,
+  path: string,
+  term: number,
+  budget: WalkBudget,
+  copyCommands: boolean,
+): MessageBody {
+  switch (type) {
+    case 'RequestVoteRequest':
+      return {
+        type,
+        lastLogIndex: readUint64(b, 'lastLogIndex', 'last_log_index', path, budget),
+        lastLogTerm: readUint64(b, 'lastLogTerm', 'last_log_term', path, budget),
+        preVote: readBool(b, 'preVote', 'pre_vote', path, budget),
+        leadershipTransfer: readBool(b, 'leadershipTransfer', 'leadership_transfer', path, budget),
+      };
+    case 'RequestVoteResponse':
+      return {
+        type,
+        voteGranted: readBool(b, 'voteGranted', 'vote_granted', path, budget),
+        preVote: readBool(b, 'preVote', 'pre_vote', path, budget),
+      };
+    case 'AppendEntriesRequest':
+      return parseAppendEntriesRequest(b, path, term, budget, copyCommands);
+    case 'AppendEntriesResponse':
+      return {
+        type,
+        success: readBool(b, 'success', 'success', path, budget),
+        matchIndex: readUint64(b, 'matchIndex', 'match_index', path, budget),
+        conflictIndex: readUint64(b, 'conflictIndex', 'conflict_index', path, budget),
+        conflictTerm: readUint64(b, 'conflictTerm', 'conflict_term', path, budget),
+        readRound: readUint64(b, 'readRound', 'read_round', path, budget),
+        lastLogIndex: readUint64(b, 'lastLogIndex', 'last_log_index', path, budget),
+      };
+    case 'InstallSnapshotRequest': {
+      const configuration = readObject(b, 'configuration', 'configuration', path);
+      return {
+        type,
+        lastIncludedIndex: readUint64(b, 'lastIncludedIndex', 'last_included_index', path, budget),
+        lastIncludedTerm: readUint64(b, 'lastIncludedTerm', 'last_included_term', path, budget),
+        offset: readUint64(b, 'offset', 'offset', path, budget),
+        data: readBytes(b, 'data', 'data', path, budget),
+        done: readBool(b, 'done', 'done', path, budget),
+        configuration:
+          configuration === undefined
+            ? { voters: [], learners: [] }
+            : parseConfiguration(configuration, fieldPath(path, 'configuration'), budget),
+      };
+    }
+    case 'InstallSnapshotResponse':
+      return {
+        type,
+        lastIncludedIndex: readUint64(b, 'lastIncludedIndex', 'last_included_index', path, budget),
+        nextOffset: readUint64(b, 'nextOffset', 'next_offset', path, budget),
+        done: readBool(b, 'done', 'done', path, budget),
+      };
+    case 'TimeoutNowRequest':
+      return { type };
+    case 'ProposeRequest': {
+      const clientId = readString(b, 'clientId', 'client_id', path, budget);
+      const sequence = readUint64(b, 'sequence', 'sequence', path, budget);
+      const firstOutstandingSequence = readUint64(
+        b,
+        'firstOutstandingSequence',
+        'first_outstanding_sequence',
+        path,
+        budget,
+      );
+      const command = b.command;
+      if (command === undefined) throw new WireError('MISSING_FIELD', 'is required', fieldPath(path, 'command'));
+      return {
+        type,
+        clientId,
+        sequence,
+        firstOutstandingSequence,
+        command: copyJsonValue(command, fieldPath(path, 'command'), budget, copyCommands),
+      };
+    }
+    case 'ProposeResponse':
+      return {
+        type,
+        clientId: readString(b, 'clientId', 'client_id', path, budget),
+        sequence: readUint64(b, 'sequence', 'sequence', path, budget),
+        index: readUint64(b, 'index', 'index', path, budget),
+        logTerm: readUint64(b, 'logTerm', 'log_term', path, budget),
+        errorCode: readString(b, 'errorCode', 'error_code', path, budget),
+        leaderHint: readString(b, 'leaderHint', 'leader_hint', path, budget),
+      };
+    case 'ReadIndexRequest':
+      return { type, requestId: readUint64(b, 'requestId', 'request_id', path, budget) };
+    case 'ReadIndexResponse':
+      return {
+        type,
+        requestId: readUint64(b, 'requestId', 'request_id', path, budget),
+        readIndex: readUint64(b, 'readIndex', 'read_index', path, budget),
+        errorCode: readString(b, 'errorCode', 'error_code', path, budget),
+      };
+    case 'MembershipChangeRequest':
+      return {
+        type,
+        requestId: readUint64(b, 'requestId', 'request_id', path, budget),
+        changeType: parseChangeType(
+          readField(b, 'changeType', 'change_type', path),
+          fieldPath(path, 'changeType'),
+        ),
+        address: readRequiredAddress(b, 'address', 'address', path, budget),
+      };
+    case 'MembershipChangeResponse':
+      return {
+        type,
+        requestId: readUint64(b, 'requestId', 'request_id', path, budget),
+        errorCode: readString(b, 'errorCode', 'error_code', path, budget),
+        index: readUint64(b, 'index', 'index', path, budget),
+      };
+  }
+}
+
+function parseAppendEntriesRequest(
+  b: PayloadObject,
+  path: string,
+  term: number,
+  budget: WalkBudget,
+  copyCommands: boolean,
+): AppendEntriesRequest {
+  const prevLogIndex = readUint64(b, 'prevLogIndex', 'prev_log_index', path, budget);
+  const prevLogTerm = readUint64(b, 'prevLogTerm', 'prev_log_term', path, budget);
+  const leaderCommit = readUint64(b, 'leaderCommit', 'leader_commit', path, budget);
+  const readRound = readUint64(b, 'readRound', 'read_round', path, budget);
+  checkPrevLogTerm(prevLogTerm, term);
+  const raw = readField(b, 'entries', 'entries', path);
+  let entries: LogEntry[];
+  if (raw === undefined) {
+    entries = [];
+  } else {
+    if (!Array.isArray(raw)) {
+      throw new WireError('INVALID_TYPE', `must be an array, got ${describeValue(raw)}`, fieldPath(path, 'entries'));
+    }
+    const count = raw.length;
+    if (count > budget.limits.maxEntriesPerMessage) {
+      throw new WireError(
+        'LIMIT_EXCEEDED',
+        `${count} entries exceed maxEntriesPerMessage (${budget.limits.maxEntriesPerMessage})`,
+        fieldPath(path, 'entries'),
+      );
+    }
+    entries = new Array<LogEntry>(count);
+    let previousTerm = prevLogTerm;
+    for (let i = 0; i < count; i++) {
+      const entry = parseEntry(raw[i], i, budget, copyCommands);
+      checkEntry(entry, i, prevLogIndex, previousTerm, term);
+      previousTerm = entry.term;
+      entries[i] = entry;
+      if (budget.size > budget.limits.maxPayloadBytes) checkBudget(budget, entryPath(i));
+    }
+  }
+  return { type: 'AppendEntriesRequest', prevLogIndex, prevLogTerm, entries, leaderCommit, readRound };
+}
+
+function parseEntry(raw: unknown, i: number, budget: WalkBudget, copyCommands: boolean): LogEntry {
+  const path = entryPath(i);
+  if (!isPlainObject(raw)) throw new WireError('NOT_AN_OBJECT', `must be an object, got ${describeValue(raw)}`, path);
+  const entry: LogEntry = {
+    index: readUint64(raw, 'index', 'index', path, budget),
+    term: readUint64(raw, 'term', 'term', path, budget),
+    type: parseEntryType(readField(raw, 'type', 'type', path), `${path}.type`),
+  };
+  // A google.protobuf.Value field: JSON null is the null value, not absence.
+  const command: unknown = raw.command;
+  if (command !== undefined) {
+    entry.command = copyJsonValue(command, `${path}.command`, budget, copyCommands) as JsonValue;
+  }
+  const configuration = readObject(raw, 'configuration', 'configuration', path);
+  if (configuration !== undefined) entry.configuration = parseConfiguration(configuration, `${path}.configuration`, budget);
+  const clientId = readString(raw, 'clientId', 'client_id', path, budget);
+  const sequence = readUint64(raw, 'sequence', 'sequence', path, budget);
+  const firstOutstanding = readUint64(raw, 'firstOutstandingSequence', 'first_outstanding_sequence', path, budget);
+  if (clientId !== '') entry.clientId = clientId;
+  if (sequence !== 0) entry.sequence = sequence;
+  if (firstOutstanding !== 0) entry.firstOutstandingSequence = firstOutstanding;
+  return entry;
+}
+
+function parseConfiguration(obj: PayloadObject, path: string, budget: WalkBudget): Configuration {
+  return {
+    voters: readAddressList(obj, 'voters', 'voters', path, budget),
+    learners: readAddressList(obj, 'learners', 'learners', path, budget),
+  };
+}
