@@ -149,6 +149,7 @@ export interface PythonResult {
   json_equals_binary?: boolean;
   json?: string;
   dict?: unknown;
+  json_snake?: string;
   binary?: string;
 }
 

@@ -11,6 +11,7 @@ and writes one JSON line per vector on stdout:
    "json_equals_binary": bool,          # json_format.Parse(json) == parse(binary)
    "json": str,                         # json_format.MessageToJson(parse(binary))
    "dict": object,                      # json_format.MessageToDict(parse(binary))
+   "json_snake": str,                   # MessageToJson(..., preserving_proto_field_name=True)
    "binary": base64}                    # deterministic serialization of json_format.Parse(json)
 Exits non-zero only when it cannot start (import errors); per-vector problems
 are reported in "errors" so the TS side can name the vector.
@@ -38,6 +39,7 @@ def handle(item):
     out["reencoded_equal"] = reencoded == ts_binary
     out["json"] = json_format.MessageToJson(from_binary)
     out["dict"] = json_format.MessageToDict(from_binary)
+    out["json_snake"] = json_format.MessageToJson(from_binary, preserving_proto_field_name=True)
     from_json = raft_pb2.Message()
     try:
         json_format.Parse(json.dumps(item["json"]), from_json)
