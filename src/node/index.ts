@@ -1,2 +1,5 @@
-/** webraft/node: Node-only parts (durable storage, TCP helpers) (work in progress). */
-export {};
+/** webraft/node: Node-only parts (durable storage, TCP helpers). */
+export { FileStorage } from './file-storage.js';
+export type { FileStorageOptions, FileStorageStats, StorageLogger } from './file-storage.js';
+export { StorageError, isStorageError } from './storage-error.js';
+export type { StorageErrorCode } from './storage-error.js';
