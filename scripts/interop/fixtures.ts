@@ -12,9 +12,9 @@ export interface Fixture {
   name: string;
   message: Message;
   /**
-   * Valid for the proto schema but a WebRaft node may refuse it on semantic
-   * grounds (empty sender, empty configuration): the product tests then accept
-   * a WireError from fromPayload/toPayload instead of a round trip.
+   * Valid for the proto schema but a WebRaft node refuses it on semantic
+   * grounds (empty sender address): the product tests then accept a WireError
+   * from fromPayload/toPayload instead of a round trip.
    */
   productMayReject?: boolean;
 }
@@ -209,7 +209,6 @@ export const fixtures: Fixture[] = [
   },
   {
     name: 'append-entries-empty-configuration',
-    productMayReject: true,
     message: {
       from: 'a',
       to: 'b',
@@ -278,7 +277,6 @@ export const fixtures: Fixture[] = [
   },
   {
     name: 'install-snapshot-request-first-empty',
-    productMayReject: true,
     message: {
       from: 'a',
       to: 'c',

@@ -16,11 +16,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bufStatus, startGoPeer, type GoPeer } from '../../scripts/interop/peers.js';
-import { canonicalize } from '../../scripts/interop/reference.js';
+import { canonicalize, referencePayload } from '../../scripts/interop/reference.js';
 import { decodeGenerated, loadProduct, loadVectors, type Vector } from './harness.js';
 
 const vectors = loadVectors();
 const product = await loadProduct();
+const binary = product.encode && product.decode ? { encode: product.encode, decode: product.decode } : null;
 const buf = bufStatus();
 if (!buf.ok) console.warn(`[interop] protobuf-go checks skipped: ${buf.reason}`);
 
@@ -39,10 +40,10 @@ describe.skipIf(!buf.ok)('protobuf-go via buf convert', () => {
 
   beforeAll(async () => {
     go = await startGoPeer();
-    if (product) {
+    if (binary) {
       productBinaries = vectors.map((v) => {
         try {
-          return product.encode(structuredClone(v.json));
+          return binary.encode(structuredClone(v.json));
         } catch {
           return null; // reported by vectors.test.ts
         }
@@ -77,10 +78,15 @@ describe.skipIf(!buf.ok)('protobuf-go via buf convert', () => {
       expect(goJsonFromTsBinary[i]).toEqual(v.json); // both canonical: same keys, 64-bit strings, enum names
       expect(canonicalize(goJsonFromTsBinary[i])).toEqual(v.json);
     });
+    it("product fromPayload accepts Go's JSON as the original message", () => {
+      const res = product.fromPayload(structuredClone(goJsonFromTsBinary[i]));
+      if (!res.ok) return expect(v.productMayReject, res.error.message).toBe(true);
+      expect(referencePayload(res.message)).toEqual(v.json);
+    });
     it('TS JSON -> Go binary decodes in TS to the TS JSON payload', () => {
       expect(decodeGenerated(goBinaryFromTsJson[i]!)).toEqual(v.json);
-      if (product && !v.productMayReject) {
-        expect(JSON.parse(JSON.stringify(product.decode(goBinaryFromTsJson[i]!)))).toEqual(v.json);
+      if (binary && !v.productMayReject) {
+        expect(JSON.parse(JSON.stringify(binary.decode(goBinaryFromTsJson[i]!)))).toEqual(v.json);
       }
     });
     it(v.sortedKeys ? 'Go binary byte-equals TS binary' : 'Go binary equals TS binary after decoding (Struct keys not sorted)', () => {
@@ -89,7 +95,7 @@ describe.skipIf(!buf.ok)('protobuf-go via buf convert', () => {
         expect(decodeGenerated(goBinaryFromTsJson[i]!)).toEqual(decodeGenerated(v.binary));
       }
     });
-    it.skipIf(!product)('product encode(JSON) -> Go JSON equals the TS JSON payload', () => {
+    it.skipIf(!binary)('product encode(JSON) -> Go JSON equals the TS JSON payload', () => {
       if (!productBinaries[i]) return expect(v.productMayReject).toBe(true);
       expect(goJsonFromProductBinary![i]).toEqual(v.json);
     });

@@ -10,6 +10,7 @@ import { decodeGenerated, loadProduct, loadVectors, type Vector } from './harnes
 
 const vectors = loadVectors();
 const product = await loadProduct();
+const binary = product.encode && product.decode ? { encode: product.encode, decode: product.decode } : null;
 const Message = messageType();
 
 /** google.protobuf.Value as protobufjs' toObject renders it -> the JSON value it stands for. */
@@ -58,10 +59,10 @@ describe.each(vectors.map((v) => [v.name, v] as [string, Vector]))('protobufjs: 
     if (hasEmptyKey(v.json)) expect(decodeGenerated(again)).toEqual(v.json);
     else expect(again.toString('hex')).toBe(v.binary.toString('hex'));
   });
-  it.skipIf(!product)('decodes the product binary (encode of the TS payload) to the TS payload', () => {
+  it.skipIf(!binary)('decodes the product binary (encode of the TS payload) to the TS payload', () => {
     let bytes: Uint8Array;
     try {
-      bytes = product!.encode(structuredClone(v.json));
+      bytes = binary!.encode(structuredClone(v.json));
     } catch (e) {
       return expect(v.productMayReject, (e as Error).message).toBe(true);
     }
