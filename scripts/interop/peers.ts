@@ -16,7 +16,9 @@ import { protoDir, repoRoot } from './reference.js';
 const run = promisify(execFile);
 
 export const INSTALL_HINT = 'sudo apt-get install -y protobuf-compiler libprotobuf-dev python3-protobuf';
-export const PYTHON = '/usr/bin/python3';
+/** Overridable (e.g. to check the skip/fail paths): WEBRAFT_INTEROP_PYTHON, WEBRAFT_INTEROP_PROTOC. */
+export const PYTHON = process.env.WEBRAFT_INTEROP_PYTHON || '/usr/bin/python3';
+export const PROTOC = process.env.WEBRAFT_INTEROP_PROTOC || 'protoc';
 export const BUF = join(repoRoot, 'node_modules', '.bin', 'buf');
 
 export interface ToolStatus {
@@ -26,10 +28,10 @@ export interface ToolStatus {
 
 export function pythonStatus(): ToolStatus {
   const missing: string[] = [];
-  if (spawnSync('protoc', ['--version']).status !== 0) missing.push('protoc (protobuf-compiler)');
+  if (spawnSync(PROTOC, ['--version']).status !== 0) missing.push(`${PROTOC} (protobuf-compiler)`);
   if (!existsSync('/usr/include/google/protobuf/struct.proto')) missing.push('/usr/include/google/protobuf/struct.proto (libprotobuf-dev)');
   if (!existsSync(PYTHON)) missing.push(PYTHON);
-  else if (spawnSync(PYTHON, ['-c', 'import google.protobuf']).status !== 0) missing.push('google.protobuf for /usr/bin/python3 (python3-protobuf)');
+  else if (spawnSync(PYTHON, ['-c', 'import google.protobuf']).status !== 0) missing.push(`google.protobuf for ${PYTHON} (python3-protobuf)`);
   return missing.length
     ? { ok: false, reason: `missing ${missing.join(', ')}; install with: ${INSTALL_HINT}` }
     : { ok: true, reason: '' };
@@ -163,7 +165,7 @@ export interface PythonInput {
 export async function runPythonPeer(items: PythonInput[]): Promise<PythonResult[]> {
   const dir = mkdtempSync(join(tmpdir(), 'webraft-py-'));
   try {
-    await run('protoc', [`--python_out=${dir}`, '-I', protoDir, '-I', '/usr/include', join(protoDir, 'webraft/v1/raft.proto')]);
+    await run(PROTOC, [`--python_out=${dir}`, '-I', protoDir, '-I', '/usr/include', join(protoDir, 'webraft/v1/raft.proto')]);
     const input = items
       .map((it) => JSON.stringify({ name: it.name, binary: Buffer.from(it.binary).toString('base64'), json: it.json }))
       .join('\n');
