@@ -86,10 +86,10 @@ export class IndexedDBStorage implements Storage {
     if (this.failure) return Promise.reject(this.failure);
     const range = this.keyRange;
     if (!range) return Promise.reject(storageError('STORAGE_UNAVAILABLE', 'IndexedDBStorage: no IDBKeyRange (pass options.IDBKeyRange)'));
-    const { snapshot, hardState } = update;
-    const entries = update.entries && update.entries.length > 0 ? update.entries : undefined;
-    // Every request is issued inside this call or a request callback of this
-    // transaction, so IndexedDB clones the values now (the caller may reuse them).
+    // Copy now: the writes are issued from request callbacks, and the caller may reuse its objects.
+    const snapshot = update.snapshot ? structuredClone(update.snapshot) : undefined;
+    const hardState = update.hardState ? structuredClone(update.hardState) : undefined;
+    const entries = update.entries && update.entries.length > 0 ? structuredClone(update.entries) : undefined;
     const db = this.db;
     return new Promise<void>((resolve, reject) => {
       let invalid: Error | null = null;
