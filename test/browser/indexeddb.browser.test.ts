@@ -65,15 +65,16 @@ describe.skipIf(!available)('IndexedDBStorage in headless Chromium', () => {
     const page = await browser.newPage();
     await page.goto(origin);
     const sequences = SAVE_SEQUENCES.filter((s) => s.saves.length > 0);
-    await page.evaluate(async (seqs) => {
+    // Passed as JSON text: Playwright's serializable-argument type is too deep for these types.
+    await page.evaluate(async (json: string) => {
       const { IndexedDBStorage } = (globalThis as any).WebRaftIDB;
-      for (const seq of seqs) {
+      for (const seq of JSON.parse(json) as Array<{ name: string; saves: unknown[] }>) {
         const storage = new IndexedDBStorage(`db-${seq.name}`);
         await storage.load();
         for (const update of seq.saves) await storage.save(update);
         storage.close();
       }
-    }, sequences);
+    }, JSON.stringify(sequences));
     await page.reload();
     const loaded = await page.evaluate(async (names) => {
       const { IndexedDBStorage } = (globalThis as any).WebRaftIDB;
