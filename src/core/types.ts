@@ -44,13 +44,20 @@ export interface HardState {
   commitIndex: number;
 }
 
+/** Where one proposal of a session was applied. */
+export interface AppliedProposal {
+  sequence: number;
+  index: number;
+  term: number;
+}
+
 /** One client session's deduplication state (dissertation §6.3). */
 export interface ClientSession {
   clientId: string;
   /** Every sequence below this is settled: a proposal with a lower sequence is a duplicate. */
   lowWater: number;
-  /** Applied sequence numbers at or above `lowWater`. */
-  applied: number[];
+  /** Proposals at or above `lowWater` that were applied, with where they were applied. */
+  applied: AppliedProposal[];
   /** Index of the last entry applied for this session, used to evict idle sessions. */
   lastIndex: number;
 }

@@ -1,0 +1,176 @@
+import { InvariantError } from './errors.js';
+import type { LogEntry, Snapshot } from './types.js';
+
+const byteSizeCache = new WeakMap<LogEntry, number>();
+
+/** Approximate encoded size of an entry, for the bytes-per-message limit. Cached per entry object. */
+export function entryByteSize(entry: LogEntry): number {
+  let size = byteSizeCache.get(entry);
+  if (size === undefined) {
+    size = 32 + (entry.command === undefined ? 0 : JSON.stringify(entry.command).length) + (entry.clientId?.length ?? 0);
+    if (entry.configuration) size += JSON.stringify(entry.configuration).length;
+    byteSizeCache.set(entry, size);
+  }
+  return size;
+}
+
+/**
+ * The in-memory Raft log (§5.3) with its compaction offset (§7).
+ *
+ * Entries with index <= `snapshotIndex` live only in the snapshot. Entries up
+ * to `stableIndex` have been persisted; the rest are waiting for a save.
+ */
+export class RaftLog {
+  /** Invariant: `entries[i].index === snapshotIndex + 1 + i`. */
+  private entries: LogEntry[] = [];
+  /** Index of the last entry covered by the snapshot; 0 when none. */
+  snapshotIndex = 0;
+  /** Term of the entry at `snapshotIndex`; 0 when none. */
+  snapshotTerm = 0;
+  /** Invariant: `snapshotIndex <= commitIndex <= lastIndex()` (commit may lead lastIndex on a follower only transiently: never). */
+  commitIndex = 0;
+  /** Highest index whose entry is durable in storage. Invariant: `stableIndex <= lastIndex()`. */
+  stableIndex = 0;
+  /** Lowest index not yet handed to storage (the start of the unstable suffix). */
+  unstableFrom = 1;
+
+  /** Index of the first entry still held in memory. */
+  firstIndex(): number {
+    return this.snapshotIndex + 1;
+  }
+
+  lastIndex(): number {
+    return this.snapshotIndex + this.entries.length;
+  }
+
+  lastTerm(): number {
+    return this.entries.length > 0 ? this.entries[this.entries.length - 1].term : this.snapshotTerm;
+  }
+
+  /** Term of the entry at `index`, or undefined when it is compacted away or beyond the end. */
+  termAt(index: number): number | undefined {
+    if (index === this.snapshotIndex) return this.snapshotTerm;
+    if (index < this.snapshotIndex || index > this.lastIndex()) return undefined;
+    return this.entries[index - this.snapshotIndex - 1].term;
+  }
+
+  entryAt(index: number): LogEntry | undefined {
+    if (index <= this.snapshotIndex || index > this.lastIndex()) return undefined;
+    return this.entries[index - this.snapshotIndex - 1];
+  }
+
+  /** True when the log holds `index` with `term` (§5.3 consistency check). */
+  matchTerm(index: number, term: number): boolean {
+    return this.termAt(index) === term;
+  }
+
+  /** Entries in [from, to] (inclusive), limited to `maxEntries` and about `maxBytes` of commands. */
+  slice(from: number, to: number, maxEntries = Infinity, maxBytes = Infinity): LogEntry[] {
+    if (from <= this.snapshotIndex) throw new InvariantError(`slice from ${from} is compacted (snapshot ${this.snapshotIndex})`);
+    const out: LogEntry[] = [];
+    let bytes = 0;
+    for (let index = from; index <= Math.min(to, this.lastIndex()) && out.length < maxEntries; index++) {
+      const entry = this.entries[index - this.snapshotIndex - 1];
+      const size = entryByteSize(entry);
+      if (out.length > 0 && bytes + size > maxBytes) break;
+      bytes += size;
+      out.push(entry);
+    }
+    return out;
+  }
+
+  /** Appends entries at the end. Invariant: they continue the log contiguously. */
+  append(entries: LogEntry[]): void {
+    for (const entry of entries) {
+      if (entry.index !== this.lastIndex() + 1) {
+        throw new InvariantError(`append of index ${entry.index} after ${this.lastIndex()}`);
+      }
+      this.entries.push(entry);
+    }
+  }
+
+  /**
+   * Stores entries from a leader (§5.3 step 3 and 4): an existing entry that
+   * conflicts with a new one (same index, different term) is deleted with all
+   * that follow; entries already present are kept. Returns the first index
+   * written, or undefined when nothing changed.
+   */
+  maybeAppend(entries: LogEntry[]): number | undefined {
+    let firstNew: number | undefined;
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i];
+      if (entry.index <= this.snapshotIndex) continue;
+      const existing = this.termAt(entry.index);
+      if (existing === entry.term) continue;
+      if (existing !== undefined) {
+        if (entry.index <= this.commitIndex) {
+          throw new InvariantError(`conflict at committed index ${entry.index} (commit ${this.commitIndex})`);
+        }
+        this.truncateFrom(entry.index);
+      }
+      this.append(entries.slice(i));
+      firstNew = entry.index;
+      break;
+    }
+    return firstNew;
+  }
+
+  /** Removes every entry with index >= `index`. */
+  private truncateFrom(index: number): void {
+    this.entries.length = index - this.snapshotIndex - 1;
+    if (this.stableIndex >= index) this.stableIndex = index - 1;
+    if (this.unstableFrom > index) this.unstableFrom = index;
+  }
+
+  /** Entries not yet handed to storage; marks them handed over. */
+  takeUnstable(): LogEntry[] {
+    if (this.unstableFrom > this.lastIndex()) return [];
+    const out = this.entries.slice(this.unstableFrom - this.snapshotIndex - 1);
+    this.unstableFrom = this.lastIndex() + 1;
+    return out;
+  }
+
+  /** Records that storage has made entries up to `index` (with `term`) durable. */
+  stableTo(index: number, term: number): void {
+    // A later truncation may have replaced the entry: only count it if it is still there.
+    if (this.termAt(index) === term && index > this.stableIndex) this.stableIndex = index;
+  }
+
+  /** First index of `term` at or before `index` (for fast backtracking hints). */
+  firstIndexOfTerm(term: number, index: number): number {
+    let i = index;
+    while (i > this.firstIndex() && this.termAt(i - 1) === term) i--;
+    return i;
+  }
+
+  /** Last index whose term is <= `term`, searching back from `index` (leader side of fast backtracking). */
+  lastIndexAtOrBelowTerm(term: number, index: number): number {
+    let i = Math.min(index, this.lastIndex());
+    while (i > this.snapshotIndex) {
+      const t = this.termAt(i);
+      if (t !== undefined && t <= term) return i;
+      i--;
+    }
+    return this.snapshotIndex;
+  }
+
+  /** Drops entries up to `snapshot.index`, keeping a matching suffix (§7). */
+  compactTo(index: number, term: number): void {
+    if (index <= this.snapshotIndex) return;
+    if (this.termAt(index) === term) {
+      this.entries = this.entries.slice(index - this.snapshotIndex);
+    } else {
+      this.entries = [];
+    }
+    this.snapshotIndex = index;
+    this.snapshotTerm = term;
+    if (this.commitIndex < index) this.commitIndex = index;
+    if (this.stableIndex < index) this.stableIndex = index;
+    if (this.unstableFrom <= index) this.unstableFrom = index + 1;
+  }
+
+  /** Replaces the whole log with a snapshot received from the leader (§7). */
+  restore(snapshot: Snapshot): void {
+    this.compactTo(snapshot.index, snapshot.term);
+  }
+}

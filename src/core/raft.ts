@@ -1,0 +1,1568 @@
+import { InvariantError } from './errors.js';
+import { RaftLog } from './log.js';
+import {
+  bootstrapConfiguration,
+  cloneConfiguration,
+  diffMembers,
+  isMember,
+  isVoter,
+  members,
+  withLearner,
+  withVoter,
+  without,
+} from './membership.js';
+import { Progress } from './progress.js';
+import { majorityMatchIndex, quorumSize, tallyVotes } from './quorum.js';
+import type { CoreEvent, ProposalFailure, Ready, RequestResult, RoleState } from './ready.js';
+import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.js';
+import type {
+  AppendEntriesRequest,
+  AppendEntriesResponse,
+  Configuration,
+  HardState,
+  InstallSnapshotRequest,
+  InstallSnapshotResponse,
+  JsonValue,
+  LogEntry,
+  MembershipChangeRequest,
+  MembershipChangeResponse,
+  MembershipChangeType,
+  Message,
+  MessageBody,
+  ProposeRequest,
+  ProposeResponse,
+  ReadIndexRequest,
+  ReadIndexResponse,
+  RequestVoteRequest,
+  RequestVoteResponse,
+  Snapshot,
+} from './types.js';
+
+/** Timing in milliseconds of logical time, read each time it is needed (so it may vary). */
+export interface CoreTiming {
+  /** How long a follower waits without hearing from a leader before campaigning. */
+  heartbeatTimeout(): number;
+  /** How long a candidate waits for an election to finish before starting another. */
+  electionTimeout(): number;
+  /** Interval between leader heartbeats. */
+  heartbeatFrequency(): number;
+}
+
+export interface CoreOptions {
+  /** This node's address. */
+  id: string;
+  /** This run's client session id for exactly-once proposals (unique per run, §6.3). */
+  clientId: string;
+  timing: CoreTiming;
+  /** Uniform random numbers in [0, 1), seeded by the caller for deterministic runs. */
+  random: () => number;
+  /** etcd PreVote (dissertation §9.6). Default true. */
+  preVote?: boolean;
+  /** etcd CheckQuorum: a leader that has not heard from a quorum steps down. Default true. */
+  checkQuorum?: boolean;
+  /** Most entries in one AppendEntries. Default 512. */
+  maxEntriesPerMessage?: number;
+  /** Approximate most command bytes in one AppendEntries. Default 1 MiB. */
+  maxBytesPerMessage?: number;
+  /** Most unacknowledged AppendEntries per follower while replicating. Default 64. */
+  maxInflight?: number;
+  /** Bytes of snapshot per InstallSnapshot chunk. Default 64 KiB. */
+  snapshotChunkBytes?: number;
+}
+
+/** State loaded from storage at start. */
+export interface CoreInitialState {
+  hardState: HardState | null;
+  snapshot: Snapshot | null;
+  entries: LogEntry[];
+}
+
+type InternalState = 'follower' | 'precandidate' | 'candidate' | 'leader';
+
+interface PendingProposal {
+  sequence: number;
+  command: JsonValue;
+  deadline: number;
+  /** unsent: waiting for a leader; sent: forwarded, no answer; acked: appended at index/term. */
+  status: 'unsent' | 'sent' | 'acked';
+  lastSentAt: number;
+  index: number;
+  term: number;
+}
+
+interface PendingRead {
+  requestId: number;
+  /** Address that asked; this node's own address for local reads. */
+  origin: string;
+  /** Confirmation round this read waits for; 0 until one is started. */
+  round: number;
+  readIndex: number;
+}
+
+interface ForwardedRequest {
+  requestId: number;
+  deadline: number;
+  lastSentAt: number;
+  /** Sent to the leader already (forwarded) and not yet answered. */
+  sent: boolean;
+}
+
+interface MembershipRequest extends ForwardedRequest {
+  changeType: MembershipChangeType;
+  address: string;
+}
+
+interface LeaderMembershipChange {
+  origin: string;
+  requestId: number;
+  changeType: MembershipChangeType;
+  address: string;
+  deadline: number;
+  /** Index of the configuration entry that completes the change, once appended. */
+  finalIndex: number;
+}
+
+interface Transfer {
+  requestId: number;
+  target: string;
+  deadline: number;
+  timeoutNowSent: boolean;
+}
+
+interface IncomingSnapshot {
+  index: number;
+  term: number;
+  chunks: Uint8Array[];
+  received: number;
+}
+
+const NO_ENTRIES: LogEntry[] = [];
+
+/**
+ * The Raft state machine (§5, with the dissertation's membership changes,
+ * PreVote, ReadIndex, leadership transfer and client sessions). Pure and
+ * deterministic: no timers, no I/O, no randomness of its own. Time arrives as
+ * `tick(now)`, messages as `step(message)`, and everything the node must do
+ * is collected into a `Ready` (see ready.ts).
+ */
+export class RaftCore {
+  readonly id: string;
+  readonly clientId: string;
+  private readonly timing: CoreTiming;
+  private readonly random: () => number;
+  private readonly preVote: boolean;
+  private readonly checkQuorum: boolean;
+  private readonly maxEntriesPerMessage: number;
+  private readonly maxBytesPerMessage: number;
+  private readonly maxInflight: number;
+  private readonly snapshotChunkBytes: number;
+
+  // Persistent state (§5.1, Figure 2). Invariant: term never decreases.
+  term = 0;
+  votedFor: string | null = null;
+  readonly log = new RaftLog();
+  private lastSavedHardState: HardState = { term: 0, votedFor: null, commitIndex: 0 };
+
+  // Volatile state.
+  private internalState: InternalState = 'follower';
+  leaderId: string | null = null;
+  /** Latest configuration in the log, committed or not (dissertation §4.1). */
+  configuration: Configuration = { voters: [], learners: [] };
+  /** Index of the entry that set `configuration` (0: bootstrap or snapshot). */
+  private configurationIndex = 0;
+  /** Index up to which committed entries were handed out to be applied. */
+  private handedOutIndex = 0;
+  /** Highest index the state machine has applied (reported by the API layer). */
+  appliedIndex = 0;
+  private now = 0;
+  private electionDeadline = 0;
+  private heartbeatDeadline = 0;
+  private checkQuorumDeadline = 0;
+  /** Last time a current leader was heard from (for §4.2.3 vote stickiness). */
+  private lastLeaderContact = -Infinity;
+  private readonly votes = new Map<string, boolean>();
+  private readonly progress = new Map<string, Progress>();
+  /** Index of the last configuration entry a leader appended; a new change waits until it commits. */
+  private pendingConfigIndex = 0;
+
+  // Snapshots (§7).
+  private snapshot: Snapshot | null = null;
+  private snapshotBytes: Uint8Array | null = null;
+  private snapshotToPersist: Snapshot | undefined;
+  private snapshotToApply: Snapshot | undefined;
+  private incomingSnapshot: IncomingSnapshot | null = null;
+
+  // Client sessions (dissertation §6.3).
+  private nextSequence = 1;
+  /** Invariant: keys in ascending order (insertion order = sequence order). */
+  private readonly proposals = new Map<number, PendingProposal>();
+  /** Log index -> sequence of my proposals the leader acknowledged at that index. */
+  private readonly ackedByIndex = new Map<number, number>();
+
+  // ReadIndex (§6.4).
+  private nextRequestId = 1;
+  private readRound = 0;
+  private readonly readAcks = new Map<string, number>();
+  private pendingReads: PendingRead[] = [];
+  private readonly forwardedReads = new Map<number, ForwardedRequest>();
+
+  // Membership and transfer.
+  private readonly membershipRequests = new Map<number, MembershipRequest>();
+  private readonly leaderChanges: LeaderMembershipChange[] = [];
+  private transfer: Transfer | null = null;
+  private readonly transferRequests = new Map<number, { target: string | null; deadline: number }>();
+
+  // Output collected for the next Ready.
+  private messages: Message[] = [];
+  private events: CoreEvent[] = [];
+  private proposalFailures: ProposalFailure[] = [];
+  private readResults: RequestResult[] = [];
+  private membershipResults: RequestResult[] = [];
+  private transferResults: RequestResult[] = [];
+  private lastReportedState: RoleState = 'follower';
+  private lastReportedLeader: string | null = null;
+
+  constructor(options: CoreOptions) {
+    this.id = options.id;
+    this.clientId = options.clientId;
+    this.timing = options.timing;
+    this.random = options.random;
+    this.preVote = options.preVote ?? true;
+    this.checkQuorum = options.checkQuorum ?? true;
+    this.maxEntriesPerMessage = options.maxEntriesPerMessage ?? 512;
+    this.maxBytesPerMessage = options.maxBytesPerMessage ?? 1024 * 1024;
+    this.maxInflight = options.maxInflight ?? 64;
+    this.snapshotChunkBytes = options.snapshotChunkBytes ?? 64 * 1024;
+  }
+
+  // ---------------------------------------------------------------- start-up
+
+  /**
+   * Restores from storage, or bootstraps a new cluster from `peers` when the
+   * storage is empty: every initial member writes the same configuration entry
+   * at index 1, term 1, so their logs agree from the start.
+   */
+  start(initial: CoreInitialState, peers: readonly string[], now: number): void {
+    this.now = now;
+    const empty = !initial.hardState && !initial.snapshot && initial.entries.length === 0;
+    if (empty) {
+      const configuration = bootstrapConfiguration(this.id, peers);
+      this.configuration = configuration;
+      if (configuration.voters.length > 0) {
+        const entry: LogEntry = { index: 1, term: 1, type: 'configuration', configuration: cloneConfiguration(configuration) };
+        this.term = 1;
+        this.log.append([entry]);
+        this.log.commitIndex = 1;
+        this.configurationIndex = 1;
+      }
+    } else {
+      if (initial.snapshot) {
+        this.snapshot = initial.snapshot;
+        this.log.restore(initial.snapshot);
+        this.configuration = cloneConfiguration(initial.snapshot.configuration);
+        this.snapshotToApply = initial.snapshot;
+        this.handedOutIndex = initial.snapshot.index;
+      }
+      this.log.append(initial.entries);
+      this.log.stableIndex = this.log.lastIndex();
+      this.log.unstableFrom = this.log.lastIndex() + 1;
+      if (initial.hardState) {
+        this.term = initial.hardState.term;
+        this.votedFor = initial.hardState.votedFor;
+        this.log.commitIndex = Math.min(Math.max(initial.hardState.commitIndex, this.log.snapshotIndex), this.log.lastIndex());
+        this.lastSavedHardState = { ...initial.hardState };
+      }
+      this.recomputeConfiguration(false);
+    }
+    this.resetElectionDeadline();
+  }
+
+  // ------------------------------------------------------------------ getters
+
+  /** The public role: a pre-candidate reports 'candidate'. */
+  get state(): RoleState {
+    return this.internalState === 'precandidate' ? 'candidate' : this.internalState;
+  }
+
+  get isLeader(): boolean {
+    return this.internalState === 'leader';
+  }
+
+  get commitIndex(): number {
+    return this.log.commitIndex;
+  }
+
+  /** The latest snapshot this node holds, if any. */
+  get latestSnapshot(): Snapshot | null {
+    return this.snapshot;
+  }
+
+  /** True when this node is a voter of its latest configuration (may campaign). */
+  private get promotable(): boolean {
+    return isVoter(this.configuration, this.id);
+  }
+
+  // --------------------------------------------------------------- time
+
+  /** Advances logical time and fires whatever timers have expired. */
+  tick(now: number): void {
+    if (now > this.now) this.now = now;
+    if (this.internalState === 'leader') this.tickLeader();
+    else this.tickElection();
+    this.tickRequests();
+  }
+
+  /** The earliest logical time at which `tick` has work to do. */
+  nextDeadline(): number {
+    let deadline = Infinity;
+    if (this.internalState === 'leader') {
+      deadline = Math.min(this.heartbeatDeadline, this.checkQuorum ? this.checkQuorumDeadline : Infinity);
+      if (this.transfer) deadline = Math.min(deadline, this.transfer.deadline);
+      for (const change of this.leaderChanges) deadline = Math.min(deadline, change.deadline);
+    } else if (this.promotable) {
+      deadline = this.electionDeadline;
+    }
+    const retry = this.retryInterval();
+    for (const p of this.proposals.values()) {
+      deadline = Math.min(deadline, p.deadline);
+      if (p.status !== 'acked') deadline = Math.min(deadline, p.lastSentAt + retry);
+    }
+    for (const r of this.forwardedReads.values()) deadline = Math.min(deadline, r.deadline, r.lastSentAt + retry);
+    for (const r of this.membershipRequests.values()) deadline = Math.min(deadline, r.deadline, r.lastSentAt + retry);
+    for (const t of this.transferRequests.values()) deadline = Math.min(deadline, t.deadline);
+    return deadline;
+  }
+
+  private retryInterval(): number {
+    return Math.max(1, this.timing.heartbeatTimeout());
+  }
+
+  private resetElectionDeadline(): void {
+    const base = this.internalState === 'follower' ? this.timing.heartbeatTimeout() : this.timing.electionTimeout();
+    // Randomized in [base, 2 * base) so split votes resolve (§5.2).
+    this.electionDeadline = this.now + base + Math.floor(this.random() * base);
+  }
+
+  private tickElection(): void {
+    if (!this.promotable) return;
+    if (this.now < this.electionDeadline) return;
+    if (this.internalState === 'follower') this.events.push({ type: 'heartbeatTimeout' });
+    this.campaign(this.preVote ? 'preVote' : 'election');
+  }
+
+  private tickLeader(): void {
+    if (this.checkQuorum && this.now >= this.checkQuorumDeadline) {
+      this.checkQuorumDeadline = this.now + this.timing.heartbeatTimeout();
+      if (!this.quorumActive()) {
+        this.becomeFollower(this.term, null);
+        return;
+      }
+    }
+    if (this.transfer && this.now >= this.transfer.deadline) this.abortTransfer('TIMEOUT', 'leadership transfer timed out');
+    this.expireLeaderChanges();
+    if (this.now >= this.heartbeatDeadline) {
+      this.heartbeatDeadline = this.now + this.timing.heartbeatFrequency();
+      this.broadcastHeartbeat();
+    }
+  }
+
+  /** True when a quorum of voters (this node included) was heard from since the last check. */
+  private quorumActive(): boolean {
+    let active = 0;
+    for (const voter of this.configuration.voters) {
+      if (voter === this.id) active++;
+      else if (this.progress.get(voter)?.recentActive) active++;
+    }
+    for (const pr of this.progress.values()) pr.recentActive = false;
+    return active >= quorumSize(this.configuration.voters.length);
+  }
+
+  // ------------------------------------------------------------ transitions
+
+  private becomeFollower(term: number, leader: string | null): void {
+    const wasLeader = this.internalState === 'leader';
+    if (term > this.term) {
+      this.term = term;
+      this.votedFor = null;
+    }
+    this.internalState = 'follower';
+    this.setLeader(leader);
+    this.votes.clear();
+    if (wasLeader) this.stepDownCleanup();
+    this.resetElectionDeadline();
+    this.reportRole();
+  }
+
+  /** Starts a pre-vote or an election (§5.2, dissertation §9.6 and §3.10). */
+  private campaign(kind: 'preVote' | 'election' | 'transfer'): void {
+    if (!this.promotable) return;
+    this.events.push({ type: 'startElection' });
+    const preVote = kind === 'preVote';
+    const campaignTerm = this.term + 1;
+    if (preVote) {
+      this.internalState = 'precandidate';
+    } else {
+      this.term = campaignTerm;
+      this.votedFor = this.id;
+      this.internalState = 'candidate';
+    }
+    this.setLeader(null);
+    this.votes.clear();
+    this.votes.set(this.id, true);
+    this.resetElectionDeadline();
+    this.reportRole();
+    if (tallyVotes(this.configuration.voters, this.votes) === 'won') {
+      if (preVote) this.campaign('election');
+      else this.becomeLeader();
+      return;
+    }
+    for (const voter of this.configuration.voters) {
+      if (voter === this.id) continue;
+      this.send(voter, campaignTerm, {
+        type: 'RequestVoteRequest',
+        lastLogIndex: this.log.lastIndex(),
+        lastLogTerm: this.log.lastTerm(),
+        preVote,
+        leadershipTransfer: kind === 'transfer',
+      });
+    }
+  }
+
+  private becomeLeader(): void {
+    if (this.internalState !== 'candidate') throw new InvariantError('only a candidate can become leader');
+    this.internalState = 'leader';
+    this.setLeader(this.id);
+    this.progress.clear();
+    for (const member of members(this.configuration)) {
+      if (member !== this.id) this.progress.set(member, new Progress(this.log.lastIndex() + 1));
+    }
+    this.readAcks.clear();
+    this.readRound = 0;
+    this.heartbeatDeadline = this.now;
+    this.checkQuorumDeadline = this.now + this.timing.heartbeatTimeout();
+    for (const pr of this.progress.values()) pr.recentActive = true;
+    // A change appended by an earlier leader may still be uncommitted: wait for it (§4.1).
+    this.pendingConfigIndex = this.log.lastIndex();
+    this.reportRole();
+    // The no-op commits entries of earlier terms (§5.4.2, §8) and unblocks membership changes.
+    this.appendEntry({ type: 'noop' });
+    this.broadcastAppend();
+    this.heartbeatDeadline = this.now + this.timing.heartbeatFrequency();
+    for (const p of this.proposals.values()) if (p.status !== 'acked') this.submitProposal(p);
+    this.maybeCommit();
+  }
+
+  private stepDownCleanup(): void {
+    this.progress.clear();
+    // An open transfer request now settles by who becomes leader (see setLeader) or times out.
+    this.transfer = null;
+    for (const read of this.pendingReads) {
+      this.finishRead(read, { code: 'LEADERSHIP_LOST', message: 'leadership lost before the read was confirmed' });
+    }
+    this.pendingReads = [];
+    for (const change of this.leaderChanges.splice(0)) {
+      this.finishLeaderChange(change, 'LEADERSHIP_LOST', 'leadership lost before the change committed');
+    }
+  }
+
+  private setLeader(leader: string | null): void {
+    this.leaderId = leader;
+    if (leader !== null && leader !== this.id) {
+      // Forward what was waiting for a leader.
+      for (const p of this.proposals.values()) if (p.status === 'unsent') this.submitProposal(p);
+      for (const [id, r] of this.forwardedReads) if (!r.sent) this.sendForwardedRead(id, r);
+      for (const r of this.membershipRequests.values()) if (!r.sent) this.sendMembershipRequest(r);
+    }
+    if (this.transfer === null) {
+      for (const [requestId, t] of this.transferRequests) {
+        if (leader !== null && leader !== this.id && t.target !== null && leader === t.target) {
+          this.transferRequests.delete(requestId);
+          this.transferResults.push({ requestId });
+        } else if (leader !== null && leader !== this.id) {
+          this.transferRequests.delete(requestId);
+          this.transferResults.push({ requestId, code: 'TRANSFER_FAILED', message: `${leader} became leader instead` });
+        }
+      }
+    }
+  }
+
+  private reportRole(): void {
+    const state = this.state;
+    if (state !== this.lastReportedState) {
+      this.lastReportedState = state;
+      this.events.push({ type: 'state', state });
+    }
+    if (this.leaderId !== this.lastReportedLeader) {
+      this.lastReportedLeader = this.leaderId;
+      this.events.push({ type: 'leaderChanged', leader: this.leaderId });
+    }
+  }
+
+  // -------------------------------------------------------------- messages
+
+  private send(to: string, term: number, body: MessageBody): void {
+    this.messages.push({ from: this.id, to, term, body });
+  }
+
+  private reply(to: string, body: MessageBody): void {
+    this.send(to, this.term, body);
+  }
+
+  /**
+   * Handles one incoming message (already validated by the wire layer).
+   * Term rules first (§5.1), then the role-specific handler.
+   */
+  step(message: Message, now: number): void {
+    if (now > this.now) this.now = now;
+    if (message.to !== this.id || message.from === this.id) return;
+    const body = message.body;
+    switch (body.type) {
+      case 'ProposeRequest':
+        return this.handleProposeRequest(message.from, body);
+      case 'ProposeResponse':
+        return this.handleProposeResponse(body);
+      case 'ReadIndexRequest':
+        return this.handleReadIndexRequest(message.from, body);
+      case 'ReadIndexResponse':
+        return this.handleReadIndexResponse(body);
+      case 'MembershipChangeRequest':
+        return this.handleMembershipChangeRequest(message.from, body);
+      case 'MembershipChangeResponse':
+        return this.handleMembershipChangeResponse(body);
+      default:
+        break;
+    }
+
+    if (message.term > this.term) {
+      if (body.type === 'RequestVoteRequest') {
+        // §4.2.3: a node that heard from a current leader recently ignores
+        // campaigns, so a removed or partitioned server cannot disrupt it.
+        const inLease =
+          this.checkQuorum && this.leaderId !== null && this.now - this.lastLeaderContact < this.timing.heartbeatTimeout();
+        const leaderIsSelf = this.internalState === 'leader';
+        if (!body.leadershipTransfer && (inLease || (leaderIsSelf && this.checkQuorum))) return;
+        if (!body.preVote) this.becomeFollower(message.term, null);
+      } else if (body.type === 'RequestVoteResponse' && body.preVote) {
+        // A granted pre-vote carries the term we would campaign in; a rejection carries a newer term.
+        if (!body.voteGranted) this.becomeFollower(message.term, null);
+      } else {
+        const fromLeader = body.type === 'AppendEntriesRequest' || body.type === 'InstallSnapshotRequest' || body.type === 'TimeoutNowRequest';
+        this.becomeFollower(message.term, fromLeader ? message.from : null);
+      }
+    } else if (message.term < this.term) {
+      if (body.type === 'AppendEntriesRequest' || body.type === 'InstallSnapshotRequest') {
+        // Tell a stale leader about the newer term so it steps down.
+        this.reply(message.from, { type: 'AppendEntriesResponse', success: false, matchIndex: 0, conflictIndex: 0, conflictTerm: 0, readRound: 0, lastLogIndex: this.log.lastIndex() });
+      } else if (body.type === 'RequestVoteRequest') {
+        this.reply(message.from, { type: 'RequestVoteResponse', voteGranted: false, preVote: body.preVote });
+      }
+      return;
+    }
+
+    switch (body.type) {
+      case 'RequestVoteRequest':
+        return this.handleRequestVote(message, body);
+      case 'RequestVoteResponse':
+        return this.handleRequestVoteResponse(message, body);
+      case 'AppendEntriesRequest':
+        return this.handleAppendEntries(message, body);
+      case 'AppendEntriesResponse':
+        return this.handleAppendEntriesResponse(message, body);
+      case 'InstallSnapshotRequest':
+        return this.handleInstallSnapshot(message, body);
+      case 'InstallSnapshotResponse':
+        return this.handleInstallSnapshotResponse(message, body);
+      case 'TimeoutNowRequest':
+        return this.handleTimeoutNow(message);
+      default:
+        return;
+    }
+  }
+
+  /** §5.2, §5.4.1: grant when we have not voted for another in this term and the candidate's log is at least as up to date. */
+  private handleRequestVote(message: Message, body: RequestVoteRequest): void {
+    const canVote =
+      this.votedFor === message.from ||
+      (this.votedFor === null && this.leaderId === null) ||
+      (body.preVote && message.term > this.term);
+    const lastTerm = this.log.lastTerm();
+    const upToDate = body.lastLogTerm > lastTerm || (body.lastLogTerm === lastTerm && body.lastLogIndex >= this.log.lastIndex());
+    if (canVote && upToDate) {
+      // A pre-vote answer carries the requested term so the candidate can count it.
+      this.send(message.from, body.preVote ? message.term : this.term, { type: 'RequestVoteResponse', voteGranted: true, preVote: body.preVote });
+      if (!body.preVote) {
+        this.votedFor = message.from;
+        this.resetElectionDeadline();
+      }
+    } else {
+      this.reply(message.from, { type: 'RequestVoteResponse', voteGranted: false, preVote: body.preVote });
+    }
+  }
+
+  private handleRequestVoteResponse(message: Message, body: RequestVoteResponse): void {
+    const expected = body.preVote ? this.internalState === 'precandidate' && message.term === this.term + 1 : this.internalState === 'candidate';
+    if (!expected && !(body.preVote && !body.voteGranted && this.internalState === 'precandidate')) return;
+    if (!this.configuration.voters.includes(message.from)) return;
+    this.votes.set(message.from, body.voteGranted);
+    const result = tallyVotes(this.configuration.voters, this.votes);
+    if (result === 'won') {
+      if (this.internalState === 'precandidate') this.campaign('election');
+      else this.becomeLeader();
+    } else if (result === 'lost') {
+      this.becomeFollower(this.term, null);
+    }
+  }
+
+  /** §5.3: the consistency check, conflict removal, append and commit. */
+  private handleAppendEntries(message: Message, body: AppendEntriesRequest): void {
+    if (this.internalState === 'leader') throw new InvariantError(`two leaders in term ${this.term}: ${this.id} and ${message.from}`);
+    if (this.internalState !== 'follower' || this.leaderId !== message.from) this.becomeFollower(this.term, message.from);
+    this.lastLeaderContact = this.now;
+    this.resetElectionDeadline();
+    const response: AppendEntriesResponse = {
+      type: 'AppendEntriesResponse',
+      success: true,
+      matchIndex: 0,
+      conflictIndex: 0,
+      conflictTerm: 0,
+      readRound: body.readRound,
+      lastLogIndex: 0,
+    };
+    if (body.prevLogIndex < this.log.commitIndex) {
+      // Everything up to our commit index matches every leader's log (§5.4): report it.
+      response.matchIndex = this.log.commitIndex;
+    } else if (this.log.matchTerm(body.prevLogIndex, body.prevLogTerm)) {
+      this.appendFromLeader(body.entries);
+      const lastNew = body.prevLogIndex + body.entries.length;
+      response.matchIndex = lastNew;
+      this.maybeFollowCommit(Math.min(body.leaderCommit, lastNew));
+    } else {
+      const hintIndex = this.log.lastIndexAtOrBelowTerm(body.prevLogTerm, Math.min(body.prevLogIndex, this.log.lastIndex()));
+      response.success = false;
+      response.conflictIndex = hintIndex;
+      response.conflictTerm = this.log.termAt(hintIndex) ?? 0;
+    }
+    response.lastLogIndex = this.log.lastIndex();
+    this.reply(message.from, response);
+  }
+
+  private appendFromLeader(entries: LogEntry[]): void {
+    if (entries.length === 0) return;
+    const previousLast = this.log.lastIndex();
+    const firstWritten = this.log.maybeAppend(entries);
+    if (firstWritten === undefined) return;
+    const truncated = firstWritten <= previousLast;
+    if (truncated || entries.some((e) => e.type === 'configuration' && e.index >= firstWritten)) {
+      this.recomputeConfiguration(true);
+    }
+  }
+
+  private maybeFollowCommit(commit: number): void {
+    if (commit > this.log.commitIndex) this.log.commitIndex = Math.min(commit, this.log.lastIndex());
+  }
+
+  private handleAppendEntriesResponse(message: Message, body: AppendEntriesResponse): void {
+    if (this.internalState !== 'leader') return;
+    const pr = this.progress.get(message.from);
+    if (!pr) return;
+    pr.recentActive = true;
+    if (body.readRound > 0) this.ackReadRound(message.from, body.readRound);
+    if (!body.success) {
+      if (pr.state === 'snapshot') return;
+      if (pr.state === 'replicate') pr.becomeProbe();
+      const probeIndex = body.conflictTerm > 0 ? this.log.lastIndexAtOrBelowTerm(body.conflictTerm, body.conflictIndex) : body.conflictIndex;
+      pr.nextIndex = Math.max(pr.matchIndex + 1, Math.min(pr.nextIndex, probeIndex + 1));
+      pr.probeSent = false;
+      this.sendAppend(message.from);
+      return;
+    }
+    const advanced = pr.maybeUpdate(body.matchIndex);
+    if (pr.state === 'probe' && (advanced || body.matchIndex === pr.matchIndex)) {
+      pr.becomeReplicate();
+    }
+    if (advanced) {
+      if (this.maybeCommit()) this.broadcastAppend();
+      this.maybeSendTimeoutNow(message.from);
+      this.advanceLeaderChanges();
+    }
+    this.sendAppend(message.from);
+  }
+
+  private handleTimeoutNow(message: Message): void {
+    if (this.internalState === 'leader' || this.leaderId !== message.from) return;
+    this.campaign('transfer');
+  }
+
+  // ------------------------------------------------------------- replication
+
+  /** Appends an entry as leader; returns it. */
+  private appendEntry(partial: Omit<LogEntry, 'index' | 'term'>): LogEntry {
+    const entry: LogEntry = { index: this.log.lastIndex() + 1, term: this.term, ...partial };
+    this.log.append([entry]);
+    return entry;
+  }
+
+  /** Sends entries or a heartbeat to every follower (§5.3). */
+  private broadcastAppend(): void {
+    for (const peer of this.progress.keys()) this.sendAppend(peer);
+  }
+
+  private broadcastHeartbeat(round = this.readRound): void {
+    for (const [peer, pr] of this.progress) {
+      if (pr.state === 'snapshot') {
+        this.sendSnapshotChunk(peer, pr, true);
+        continue;
+      }
+      if (pr.state === 'probe' && pr.probeSent && this.now - pr.lastSendAt >= this.retryInterval()) pr.probeSent = false;
+      if (pr.state === 'replicate' && pr.inflight.length > 0 && this.now - pr.lastSendAt >= this.retryInterval()) {
+        // Acknowledgements went missing: fall back to probing from the last known match.
+        pr.becomeProbe();
+      }
+      if (!this.sendAppend(peer)) this.sendHeartbeat(peer, pr, round);
+    }
+  }
+
+  private sendHeartbeat(peer: string, pr: Progress, round: number): void {
+    const prevLogIndex = Math.max(pr.matchIndex, this.log.snapshotIndex);
+    const prevLogTerm = this.log.termAt(prevLogIndex);
+    if (prevLogTerm === undefined) return;
+    this.send(peer, this.term, {
+      type: 'AppendEntriesRequest',
+      prevLogIndex,
+      prevLogTerm,
+      entries: NO_ENTRIES,
+      leaderCommit: Math.min(this.log.commitIndex, prevLogIndex),
+      readRound: round,
+    });
+  }
+
+  /**
+   * Sends the next AppendEntries to `peer` when its progress allows (pipelined
+   * up to maxInflight in replicate state). Returns true when something was sent.
+   */
+  private sendAppend(peer: string): boolean {
+    const pr = this.progress.get(peer);
+    if (!pr) return false;
+    let sent = false;
+    while (pr.canSend(this.maxInflight)) {
+      const prevLogIndex = pr.nextIndex - 1;
+      const prevLogTerm = this.log.termAt(prevLogIndex);
+      if (prevLogTerm === undefined) {
+        // The entries it needs were compacted away: stream the snapshot (§7).
+        if (this.snapshot) {
+          pr.becomeSnapshot(this.snapshot.index);
+          this.sendSnapshotChunk(peer, pr, false);
+          return true;
+        }
+        return sent;
+      }
+      const entries = this.log.slice(pr.nextIndex, this.log.lastIndex(), this.maxEntriesPerMessage, this.maxBytesPerMessage);
+      if (entries.length === 0 && (pr.state === 'replicate' || sent)) break;
+      this.send(peer, this.term, {
+        type: 'AppendEntriesRequest',
+        prevLogIndex,
+        prevLogTerm,
+        entries,
+        leaderCommit: this.log.commitIndex,
+        readRound: this.readRound,
+      });
+      sent = true;
+      pr.lastSendAt = this.now;
+      if (pr.state === 'probe') {
+        pr.probeSent = true;
+        break;
+      }
+      const last = entries[entries.length - 1].index;
+      pr.nextIndex = last + 1;
+      pr.inflight.push(last);
+    }
+    return sent;
+  }
+
+  /** §5.3, §5.4.2: commit the highest index stored on a majority, only by counting entries of the current term. */
+  private maybeCommit(): boolean {
+    const matches: number[] = [];
+    for (const voter of this.configuration.voters) {
+      if (voter === this.id) matches.push(this.log.stableIndex);
+      else matches.push(this.progress.get(voter)?.matchIndex ?? 0);
+    }
+    const candidate = majorityMatchIndex(matches);
+    if (candidate <= this.log.commitIndex || this.log.termAt(candidate) !== this.term) return false;
+    this.log.commitIndex = candidate;
+    this.afterCommit();
+    return true;
+  }
+
+  private afterCommit(): void {
+    // A leader removed by a committed configuration steps down (dissertation §4.2.2).
+    if (this.internalState === 'leader' && this.configurationIndex <= this.log.commitIndex && !isVoter(this.configuration, this.id)) {
+      this.handOverAfterRemoval();
+      return;
+    }
+    this.advanceLeaderChanges();
+    this.confirmReadsAfterCommit();
+  }
+
+  private handOverAfterRemoval(): void {
+    let best: string | null = null;
+    let bestMatch = -1;
+    for (const voter of this.configuration.voters) {
+      const pr = this.progress.get(voter);
+      if (pr && pr.matchIndex > bestMatch) {
+        best = voter;
+        bestMatch = pr.matchIndex;
+      }
+    }
+    this.broadcastAppend();
+    if (best !== null && bestMatch === this.log.lastIndex()) this.send(best, this.term, { type: 'TimeoutNowRequest' });
+    this.finishLeaderChangesAt(this.log.commitIndex);
+    this.becomeFollower(this.term, null);
+  }
+
+  // --------------------------------------------------------------- snapshots
+
+  /**
+   * Records a snapshot the application took at `snapshot.index` (<= applied)
+   * and compacts the log up to it (§7). The snapshot is persisted with the next Ready.
+   */
+  compact(snapshot: Snapshot): void {
+    if (snapshot.index <= this.log.snapshotIndex) return;
+    if (snapshot.index > this.appliedIndex) throw new InvariantError(`snapshot at ${snapshot.index} beyond applied ${this.appliedIndex}`);
+    if (snapshot.index > this.log.stableIndex) throw new InvariantError(`snapshot at ${snapshot.index} beyond stable ${this.log.stableIndex}`);
+    this.snapshot = snapshot;
+    this.snapshotBytes = null;
+    this.log.compactTo(snapshot.index, snapshot.term);
+    this.snapshotToPersist = snapshot;
+  }
+
+  /** Configuration in force at `index` (<= lastIndex), for snapshots taken at that index. */
+  configurationAt(index: number): Configuration {
+    for (let i = Math.min(index, this.log.lastIndex()); i > this.log.snapshotIndex; i--) {
+      const entry = this.log.entryAt(i);
+      if (entry?.type === 'configuration' && entry.configuration) return cloneConfiguration(entry.configuration);
+    }
+    if (this.snapshot) return cloneConfiguration(this.snapshot.configuration);
+    return cloneConfiguration(this.configuration);
+  }
+
+  private sendSnapshotChunk(peer: string, pr: Progress, retry: boolean): void {
+    const snapshot = this.snapshot;
+    if (!snapshot) return;
+    if (pr.snapshotIndex !== snapshot.index) pr.becomeSnapshot(snapshot.index);
+    if (retry && this.now - pr.lastSendAt < this.retryInterval()) return;
+    this.snapshotBytes ??= encodeSnapshot(snapshot);
+    const bytes = this.snapshotBytes;
+    const offset = Math.min(pr.snapshotOffset, bytes.length);
+    const end = Math.min(bytes.length, offset + this.snapshotChunkBytes);
+    this.send(peer, this.term, {
+      type: 'InstallSnapshotRequest',
+      lastIncludedIndex: snapshot.index,
+      lastIncludedTerm: snapshot.term,
+      offset,
+      data: bytes.subarray(offset, end),
+      done: end === bytes.length,
+      configuration: cloneConfiguration(snapshot.configuration),
+    });
+    pr.lastSendAt = this.now;
+  }
+
+  private handleInstallSnapshot(message: Message, body: InstallSnapshotRequest): void {
+    if (this.internalState !== 'follower' || this.leaderId !== message.from) this.becomeFollower(this.term, message.from);
+    this.lastLeaderContact = this.now;
+    this.resetElectionDeadline();
+    const respond = (nextOffset: number, done: boolean) =>
+      this.reply(message.from, { type: 'InstallSnapshotResponse', lastIncludedIndex: body.lastIncludedIndex, nextOffset, done });
+    if (body.lastIncludedIndex <= this.log.commitIndex) {
+      // We already hold everything the snapshot covers.
+      respond(0, true);
+      return;
+    }
+    let incoming = this.incomingSnapshot;
+    if (body.offset === 0 && (!incoming || incoming.index !== body.lastIncludedIndex || incoming.term !== body.lastIncludedTerm || incoming.received > 0)) {
+      incoming = { index: body.lastIncludedIndex, term: body.lastIncludedTerm, chunks: [], received: 0 };
+      this.incomingSnapshot = incoming;
+    }
+    if (!incoming || incoming.index !== body.lastIncludedIndex || incoming.term !== body.lastIncludedTerm) {
+      respond(0, false);
+      return;
+    }
+    if (body.offset !== incoming.received) {
+      respond(incoming.received, false);
+      return;
+    }
+    incoming.chunks.push(body.data.slice());
+    incoming.received += body.data.length;
+    if (!body.done) {
+      respond(incoming.received, false);
+      return;
+    }
+    this.incomingSnapshot = null;
+    const snapshot = decodeSnapshot(concat(incoming.chunks, incoming.received));
+    if (!snapshot || snapshot.index !== body.lastIncludedIndex || snapshot.term !== body.lastIncludedTerm) {
+      respond(0, false);
+      return;
+    }
+    this.installSnapshot(snapshot);
+    respond(incoming.received, true);
+  }
+
+  /** Replaces log and state machine with a snapshot from the leader (§7). */
+  private installSnapshot(snapshot: Snapshot): void {
+    const previous = this.configuration;
+    this.snapshot = snapshot;
+    this.snapshotBytes = null;
+    this.log.restore(snapshot);
+    this.log.commitIndex = Math.max(this.log.commitIndex, snapshot.index);
+    this.snapshotToPersist = snapshot;
+    this.snapshotToApply = snapshot;
+    this.handedOutIndex = Math.max(this.handedOutIndex, snapshot.index);
+    this.configuration = cloneConfiguration(snapshot.configuration);
+    this.configurationIndex = snapshot.index;
+    this.recomputeConfiguration(false);
+    this.reportMembershipDiff(previous, this.configuration);
+    for (const p of [...this.proposals.values()]) {
+      const applied = snapshot.sessions.find((s) => s.clientId === this.clientId)?.applied.find((a) => a.sequence === p.sequence);
+      if (applied) this.proposals.delete(p.sequence);
+    }
+  }
+
+  private handleInstallSnapshotResponse(message: Message, body: InstallSnapshotResponse): void {
+    if (this.internalState !== 'leader') return;
+    const pr = this.progress.get(message.from);
+    if (!pr) return;
+    pr.recentActive = true;
+    if (body.done) {
+      pr.maybeUpdate(body.lastIncludedIndex);
+      if (pr.state === 'snapshot') pr.becomeProbe();
+      this.maybeCommit();
+      this.advanceLeaderChanges();
+      this.sendAppend(message.from);
+      return;
+    }
+    if (pr.state !== 'snapshot' || body.lastIncludedIndex !== pr.snapshotIndex) return;
+    pr.snapshotOffset = body.nextOffset;
+    this.sendSnapshotChunk(message.from, pr, false);
+  }
+
+  // -------------------------------------------------------------- configuration
+
+  /** Sets `configuration` from the latest configuration entry in the log (or the snapshot). */
+  private recomputeConfiguration(report: boolean): void {
+    const previous = this.configuration;
+    let found = false;
+    for (let i = this.log.lastIndex(); i > this.log.snapshotIndex; i--) {
+      const entry = this.log.entryAt(i);
+      if (entry?.type === 'configuration' && entry.configuration) {
+        this.configuration = cloneConfiguration(entry.configuration);
+        this.configurationIndex = i;
+        found = true;
+        break;
+      }
+    }
+    if (!found && this.snapshot) {
+      this.configuration = cloneConfiguration(this.snapshot.configuration);
+      this.configurationIndex = this.snapshot.index;
+    }
+    if (report) this.reportMembershipDiff(previous, this.configuration);
+  }
+
+  private reportMembershipDiff(previous: Configuration, next: Configuration): void {
+    const { joined, left } = diffMembers(previous, next);
+    for (const address of joined) this.events.push({ type: 'join', address });
+    for (const address of left) this.events.push({ type: 'leave', address });
+  }
+
+  /** Leader: appends a configuration entry; it takes effect at once (dissertation §4.1). */
+  private appendConfiguration(next: Configuration): LogEntry {
+    const previous = this.configuration;
+    const entry = this.appendEntry({ type: 'configuration', configuration: cloneConfiguration(next) });
+    this.configuration = cloneConfiguration(next);
+    this.configurationIndex = entry.index;
+    this.pendingConfigIndex = entry.index;
+    for (const member of members(next)) {
+      if (member !== this.id && !this.progress.has(member)) {
+        const pr = new Progress(this.log.lastIndex());
+        pr.recentActive = true;
+        this.progress.set(member, pr);
+      }
+    }
+    for (const peer of [...this.progress.keys()]) if (!isMember(next, peer)) this.progress.delete(peer);
+    this.reportMembershipDiff(previous, next);
+    return entry;
+  }
+
+  // ------------------------------------------------------------------ proposals
+
+  /**
+   * Proposes a user command through this run's client session (§6.3). Returns
+   * its sequence number; the API layer settles it when the entry is applied,
+   * or through `proposalFailures` when the core gives up at `timeoutMs`.
+   */
+  propose(command: JsonValue, timeoutMs: number): number {
+    const sequence = this.nextSequence++;
+    const proposal: PendingProposal = {
+      sequence,
+      command,
+      deadline: this.now + timeoutMs,
+      status: 'unsent',
+      lastSentAt: this.now,
+      index: 0,
+      term: 0,
+    };
+    this.proposals.set(sequence, proposal);
+    this.submitProposal(proposal);
+    return sequence;
+  }
+
+  /** Lowest sequence this client has not settled. */
+  private firstOutstandingSequence(): number {
+    for (const sequence of this.proposals.keys()) return sequence;
+    return this.nextSequence;
+  }
+
+  private submitProposal(p: PendingProposal): void {
+    p.lastSentAt = this.now;
+    if (this.internalState === 'leader') {
+      if (this.transfer) {
+        p.status = 'unsent';
+        return;
+      }
+      const entry = this.appendEntry({
+        type: 'command',
+        command: p.command,
+        clientId: this.clientId,
+        sequence: p.sequence,
+        firstOutstandingSequence: this.firstOutstandingSequence(),
+      });
+      p.status = 'acked';
+      p.index = entry.index;
+      p.term = entry.term;
+      this.ackedByIndex.set(p.index, p.sequence);
+      this.broadcastAppend();
+      this.maybeCommit();
+    } else if (this.leaderId !== null) {
+      p.status = 'sent';
+      this.send(this.leaderId, this.term, {
+        type: 'ProposeRequest',
+        clientId: this.clientId,
+        sequence: p.sequence,
+        firstOutstandingSequence: this.firstOutstandingSequence(),
+        command: p.command,
+      });
+    } else {
+      p.status = 'unsent';
+    }
+  }
+
+  private handleProposeRequest(from: string, body: ProposeRequest): void {
+    const base = { type: 'ProposeResponse' as const, clientId: body.clientId, sequence: body.sequence };
+    if (this.internalState !== 'leader' || this.transfer) {
+      const code = this.internalState === 'leader' ? 'TRANSFER_IN_PROGRESS' : 'NOT_LEADER';
+      this.reply(from, { ...base, index: 0, logTerm: 0, errorCode: code, leaderHint: this.leaderId ?? '' });
+      return;
+    }
+    const entry = this.appendEntry({
+      type: 'command',
+      command: body.command,
+      clientId: body.clientId,
+      sequence: body.sequence,
+      firstOutstandingSequence: body.firstOutstandingSequence,
+    });
+    this.reply(from, { ...base, index: entry.index, logTerm: entry.term, errorCode: '', leaderHint: this.id });
+    this.broadcastAppend();
+    this.maybeCommit();
+  }
+
+  private handleProposeResponse(body: ProposeResponse): void {
+    if (body.clientId !== this.clientId) return;
+    const p = this.proposals.get(body.sequence);
+    if (!p || p.status === 'acked') return;
+    if (body.errorCode === '') {
+      p.status = 'acked';
+      p.index = body.index;
+      p.term = body.logTerm;
+      this.ackedByIndex.set(p.index, p.sequence);
+    } else {
+      // Retried at the next tick (retryInterval), or when a new leader is learned.
+      p.status = 'unsent';
+      this.ackedByIndex.delete(p.index);
+    }
+  }
+
+  /** Settles proposals whose entries are being handed out for application. */
+  private settleProposals(entries: readonly LogEntry[]): void {
+    if (this.proposals.size === 0) return;
+    for (const entry of entries) {
+      const mine = entry.clientId === this.clientId && entry.sequence !== undefined;
+      if (mine) this.proposals.delete(entry.sequence as number);
+      const ackedSequence = this.ackedByIndex.get(entry.index);
+      if (ackedSequence === undefined) continue;
+      this.ackedByIndex.delete(entry.index);
+      const p = this.proposals.get(ackedSequence);
+      if (p && !(mine && entry.sequence === ackedSequence)) {
+        // Another entry took the slot: this copy was lost to a new leader. Retry (deduplicated, §6.3).
+        p.status = 'unsent';
+        this.submitProposal(p);
+      }
+    }
+  }
+
+  private tickRequests(): void {
+    const retry = this.retryInterval();
+    for (const p of [...this.proposals.values()]) {
+      if (this.now >= p.deadline) {
+        this.proposals.delete(p.sequence);
+        if (p.status === 'acked') this.ackedByIndex.delete(p.index);
+        const code = this.leaderId === null ? 'NO_LEADER' : 'TIMEOUT';
+        this.proposalFailures.push({
+          sequence: p.sequence,
+          code,
+          message: code === 'NO_LEADER' ? 'no leader was available before the proposal timed out' : 'the proposal did not commit in time',
+        });
+      } else if (p.status !== 'acked' && this.now - p.lastSentAt >= retry) {
+        this.submitProposal(p);
+      }
+    }
+    for (const [requestId, r] of [...this.forwardedReads]) {
+      if (this.now >= r.deadline) {
+        this.forwardedReads.delete(requestId);
+        this.readResults.push({ requestId, code: this.leaderId === null ? 'NO_LEADER' : 'TIMEOUT', message: 'the read barrier was not confirmed in time' });
+      } else if (this.now - r.lastSentAt >= retry) {
+        this.sendForwardedRead(requestId, r);
+      }
+    }
+    for (const r of [...this.membershipRequests.values()]) {
+      if (this.now >= r.deadline) {
+        this.membershipRequests.delete(r.requestId);
+        this.membershipResults.push({ requestId: r.requestId, code: this.leaderId === null ? 'NO_LEADER' : 'TIMEOUT', message: `${r.changeType === 'addVoter' ? 'join' : 'leave'} of ${r.address} did not commit in time` });
+      } else if (this.now - r.lastSentAt >= retry) {
+        this.sendMembershipRequest(r);
+      }
+    }
+    for (const [requestId, t] of [...this.transferRequests]) {
+      if (this.now >= t.deadline && (!this.transfer || this.transfer.requestId !== requestId)) {
+        this.transferRequests.delete(requestId);
+        this.transferResults.push({ requestId, code: 'TIMEOUT', message: 'leadership transfer did not complete in time' });
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- ReadIndex
+
+  /**
+   * Asks for a linearizable read point (dissertation §6.4). The result, with
+   * the index to wait for, arrives in `readResults` under the returned id.
+   */
+  readIndex(timeoutMs: number): number {
+    const requestId = this.nextRequestId++;
+    if (this.internalState === 'leader') {
+      this.pendingReads.push({ requestId, origin: this.id, round: 0, readIndex: 0 });
+      this.confirmReadsAfterCommit();
+    } else {
+      const r: ForwardedRequest = { requestId, deadline: this.now + timeoutMs, lastSentAt: this.now, sent: false };
+      this.forwardedReads.set(requestId, r);
+      this.sendForwardedRead(requestId, r);
+    }
+    return requestId;
+  }
+
+  private sendForwardedRead(requestId: number, r: ForwardedRequest): void {
+    r.lastSentAt = this.now;
+    if (this.leaderId === null || this.leaderId === this.id) {
+      r.sent = false;
+      if (this.internalState === 'leader') {
+        this.forwardedReads.delete(requestId);
+        this.pendingReads.push({ requestId, origin: this.id, round: 0, readIndex: 0 });
+        this.confirmReadsAfterCommit();
+      }
+      return;
+    }
+    r.sent = true;
+    this.send(this.leaderId, this.term, { type: 'ReadIndexRequest', requestId });
+  }
+
+  private handleReadIndexRequest(from: string, body: ReadIndexRequest): void {
+    if (this.internalState !== 'leader') {
+      this.reply(from, { type: 'ReadIndexResponse', requestId: body.requestId, readIndex: 0, errorCode: 'NOT_LEADER' });
+      return;
+    }
+    if (this.pendingReads.some((r) => r.origin === from && r.requestId === body.requestId)) return;
+    this.pendingReads.push({ requestId: body.requestId, origin: from, round: 0, readIndex: 0 });
+    this.confirmReadsAfterCommit();
+  }
+
+  private handleReadIndexResponse(body: ReadIndexResponse): void {
+    const r = this.forwardedReads.get(body.requestId);
+    if (!r) return;
+    if (body.errorCode !== '') {
+      r.sent = false;
+      return;
+    }
+    this.forwardedReads.delete(body.requestId);
+    this.readResults.push({ requestId: body.requestId, readIndex: body.readIndex });
+  }
+
+  /** True when an entry of the current term is committed, so commitIndex is current (§6.4 step 1). */
+  private committedInCurrentTerm(): boolean {
+    return this.log.termAt(this.log.commitIndex) === this.term;
+  }
+
+  /** Starts a confirmation round for reads that have none yet; finishes those already confirmed. */
+  private confirmReadsAfterCommit(): void {
+    if (this.internalState !== 'leader' || this.pendingReads.length === 0 || !this.committedInCurrentTerm()) return;
+    let needsRound = false;
+    for (const read of this.pendingReads) {
+      if (read.round === 0) {
+        read.readIndex = this.log.commitIndex;
+        needsRound = true;
+      }
+    }
+    if (needsRound) {
+      this.readRound++;
+      for (const read of this.pendingReads) if (read.round === 0) read.round = this.readRound;
+      if (this.configuration.voters.length > 1 || !isVoter(this.configuration, this.id)) {
+        for (const [peer, pr] of this.progress) this.sendHeartbeat(peer, pr, this.readRound);
+      }
+    }
+    this.finishConfirmedReads();
+  }
+
+  private ackReadRound(peer: string, round: number): void {
+    if ((this.readAcks.get(peer) ?? 0) < round) this.readAcks.set(peer, round);
+    this.finishConfirmedReads();
+  }
+
+  /** Highest round acknowledged by a quorum of voters (this node counts for every round). */
+  private confirmedRound(): number {
+    const acks = this.configuration.voters.map((v) => (v === this.id ? this.readRound : this.readAcks.get(v) ?? 0));
+    return majorityMatchIndex(acks);
+  }
+
+  private finishConfirmedReads(): void {
+    if (this.pendingReads.length === 0) return;
+    const confirmed = this.confirmedRound();
+    const remaining: PendingRead[] = [];
+    for (const read of this.pendingReads) {
+      if (read.round !== 0 && read.round <= confirmed) this.finishRead(read, {});
+      else remaining.push(read);
+    }
+    this.pendingReads = remaining;
+  }
+
+  private finishRead(read: PendingRead, outcome: { code?: string; message?: string }): void {
+    if (read.origin === this.id) {
+      if (outcome.code) this.readResults.push({ requestId: read.requestId, code: outcome.code, message: outcome.message });
+      else this.readResults.push({ requestId: read.requestId, readIndex: read.readIndex });
+    } else {
+      this.reply(read.origin, { type: 'ReadIndexResponse', requestId: read.requestId, readIndex: read.readIndex, errorCode: outcome.code ?? '' });
+    }
+  }
+
+  // -------------------------------------------------------------- membership
+
+  /**
+   * Requests a single-server change (dissertation §4.1): adding a voter goes
+   * through a learner stage until it has caught up. The result arrives in
+   * `membershipResults` once the change has committed.
+   */
+  changeMembership(changeType: MembershipChangeType, address: string, timeoutMs: number): number {
+    const requestId = this.nextRequestId++;
+    const request: MembershipRequest = { requestId, changeType, address, deadline: this.now + timeoutMs, lastSentAt: this.now, sent: false };
+    this.membershipRequests.set(requestId, request);
+    this.sendMembershipRequest(request);
+    return requestId;
+  }
+
+  private sendMembershipRequest(r: MembershipRequest): void {
+    r.lastSentAt = this.now;
+    if (this.internalState === 'leader') {
+      this.membershipRequests.delete(r.requestId);
+      this.enqueueLeaderChange({ origin: this.id, requestId: r.requestId, changeType: r.changeType, address: r.address, deadline: r.deadline, finalIndex: 0 });
+      return;
+    }
+    if (this.leaderId === null) {
+      r.sent = false;
+      return;
+    }
+    r.sent = true;
+    this.send(this.leaderId, this.term, { type: 'MembershipChangeRequest', requestId: r.requestId, changeType: r.changeType, address: r.address });
+  }
+
+  private handleMembershipChangeRequest(from: string, body: MembershipChangeRequest): void {
+    if (this.internalState !== 'leader') {
+      this.reply(from, { type: 'MembershipChangeResponse', requestId: body.requestId, errorCode: 'NOT_LEADER', index: 0 });
+      return;
+    }
+    const existing = this.leaderChanges.find((c) => c.origin === from && c.requestId === body.requestId);
+    if (existing) return;
+    this.enqueueLeaderChange({
+      origin: from,
+      requestId: body.requestId,
+      changeType: body.changeType,
+      address: body.address,
+      deadline: this.now + 10 * this.timing.heartbeatTimeout() + 10_000,
+      finalIndex: 0,
+    });
+  }
+
+  private handleMembershipChangeResponse(body: MembershipChangeResponse): void {
+    const r = this.membershipRequests.get(body.requestId);
+    if (!r) return;
+    if (body.errorCode === 'NOT_LEADER' || body.errorCode === 'LEADERSHIP_LOST') {
+      r.sent = false;
+      return;
+    }
+    this.membershipRequests.delete(body.requestId);
+    if (body.errorCode === '') this.membershipResults.push({ requestId: body.requestId });
+    else this.membershipResults.push({ requestId: body.requestId, code: body.errorCode, message: `membership change rejected by the leader: ${body.errorCode}` });
+  }
+
+  private enqueueLeaderChange(change: LeaderMembershipChange): void {
+    if (change.changeType === 'remove' && this.configuration.voters.length === 1 && this.configuration.voters[0] === change.address) {
+      this.finishLeaderChange(change, 'INVALID_ARGUMENT', 'cannot remove the last voter');
+      return;
+    }
+    this.leaderChanges.push(change);
+    this.advanceLeaderChanges();
+  }
+
+  /** Moves the change at the head of the queue forward when the log allows (one at a time, §4.1). */
+  private advanceLeaderChanges(): void {
+    while (this.internalState === 'leader' && this.leaderChanges.length > 0) {
+      const change = this.leaderChanges[0];
+      if (change.finalIndex > 0) {
+        if (this.log.commitIndex >= change.finalIndex) {
+          this.leaderChanges.shift();
+          this.finishLeaderChange(change, '', '');
+          continue;
+        }
+        return;
+      }
+      // §4.1 fix: no change before an entry of this term commits, nor while another is uncommitted.
+      if (!this.committedInCurrentTerm() || this.pendingConfigIndex > this.log.commitIndex) return;
+      const config = this.configuration;
+      if (change.changeType === 'remove') {
+        if (!isMember(config, change.address)) {
+          this.leaderChanges.shift();
+          this.finishLeaderChange(change, '', '');
+          continue;
+        }
+        change.finalIndex = this.appendConfiguration(without(config, change.address)).index;
+        this.broadcastAppend();
+        this.maybeCommit();
+        return;
+      }
+      if (isVoter(config, change.address)) {
+        this.leaderChanges.shift();
+        this.finishLeaderChange(change, '', '');
+        continue;
+      }
+      if (!isMember(config, change.address)) {
+        this.appendConfiguration(withLearner(config, change.address));
+        this.broadcastAppend();
+        this.maybeCommit();
+        return;
+      }
+      // A learner: promote once it has caught up with the commit index.
+      const pr = this.progress.get(change.address);
+      if (!pr || pr.matchIndex < this.log.commitIndex) return;
+      change.finalIndex = this.appendConfiguration(withVoter(config, change.address)).index;
+      this.broadcastAppend();
+      this.maybeCommit();
+      return;
+    }
+  }
+
+  private finishLeaderChangesAt(commitIndex: number): void {
+    while (this.leaderChanges.length > 0 && this.leaderChanges[0].finalIndex > 0 && this.leaderChanges[0].finalIndex <= commitIndex) {
+      this.finishLeaderChange(this.leaderChanges.shift() as LeaderMembershipChange, '', '');
+    }
+  }
+
+  private expireLeaderChanges(): void {
+    while (this.leaderChanges.length > 0 && this.now >= this.leaderChanges[0].deadline && this.leaderChanges[0].finalIndex === 0) {
+      this.finishLeaderChange(this.leaderChanges.shift() as LeaderMembershipChange, 'TIMEOUT', 'membership change timed out');
+    }
+    this.advanceLeaderChanges();
+  }
+
+  private finishLeaderChange(change: LeaderMembershipChange, code: string, message: string): void {
+    if (change.origin === this.id) {
+      this.membershipResults.push(code ? { requestId: change.requestId, code, message } : { requestId: change.requestId });
+    } else {
+      this.reply(change.origin, { type: 'MembershipChangeResponse', requestId: change.requestId, errorCode: code, index: change.finalIndex });
+    }
+  }
+
+  // ---------------------------------------------------------- leadership transfer
+
+  /**
+   * Hands leadership to `target` (or the most up-to-date voter) via TimeoutNow
+   * (dissertation §3.10): the target is caught up first, and proposals pause
+   * until the transfer finishes or times out.
+   */
+  transferLeadership(target: string | null, timeoutMs: number): number {
+    const requestId = this.nextRequestId++;
+    const fail = (code: string, message: string) => this.transferResults.push({ requestId, code, message });
+    if (target !== null && !isVoter(this.configuration, target)) {
+      fail('NOT_VOTER', `${target} is not a voter`);
+      return requestId;
+    }
+    if (this.internalState !== 'leader') {
+      if (target !== null && target === this.leaderId) this.transferResults.push({ requestId });
+      else fail('NOT_LEADER', 'only the leader can transfer leadership');
+      return requestId;
+    }
+    if (target === this.id) {
+      this.transferResults.push({ requestId });
+      return requestId;
+    }
+    if (this.transfer) {
+      fail('TRANSFER_IN_PROGRESS', `a transfer to ${this.transfer.target} is in progress`);
+      return requestId;
+    }
+    let chosen = target;
+    if (chosen === null) {
+      let bestMatch = -1;
+      for (const voter of this.configuration.voters) {
+        const pr = this.progress.get(voter);
+        if (voter !== this.id && pr && pr.matchIndex > bestMatch) {
+          chosen = voter;
+          bestMatch = pr.matchIndex;
+        }
+      }
+    }
+    if (chosen === null) {
+      fail('NOT_VOTER', 'there is no other voter to transfer leadership to');
+      return requestId;
+    }
+    this.transfer = { requestId, target: chosen, deadline: this.now + timeoutMs, timeoutNowSent: false };
+    this.transferRequests.set(requestId, { target: chosen, deadline: this.now + timeoutMs });
+    this.maybeSendTimeoutNow(chosen);
+    if (!this.transfer.timeoutNowSent) this.sendAppend(chosen);
+    return requestId;
+  }
+
+  private maybeSendTimeoutNow(peer: string): void {
+    const transfer = this.transfer;
+    if (!transfer || transfer.target !== peer || transfer.timeoutNowSent) return;
+    const pr = this.progress.get(peer);
+    if (!pr || pr.matchIndex < this.log.lastIndex()) return;
+    transfer.timeoutNowSent = true;
+    // Proposals stay paused: the request settles when this node sees the target lead.
+    this.send(peer, this.term, { type: 'TimeoutNowRequest' });
+  }
+
+  private abortTransfer(code: string, message: string): void {
+    const transfer = this.transfer;
+    if (!transfer) return;
+    this.transfer = null;
+    this.transferRequests.delete(transfer.requestId);
+    this.transferResults.push({ requestId: transfer.requestId, code, message });
+    for (const p of this.proposals.values()) if (p.status === 'unsent') this.submitProposal(p);
+  }
+
+  // ------------------------------------------------------------------ Ready
+
+  /** True when `ready()` would return work. */
+  hasReady(): boolean {
+    return (
+      this.messages.length > 0 ||
+      this.events.length > 0 ||
+      this.log.unstableFrom <= this.log.lastIndex() ||
+      this.hardStateChanged() ||
+      this.snapshotToPersist !== undefined ||
+      this.snapshotToApply !== undefined ||
+      this.applicableIndex() > this.handedOutIndex ||
+      this.proposalFailures.length > 0 ||
+      this.readResults.length > 0 ||
+      this.membershipResults.length > 0 ||
+      this.transferResults.length > 0
+    );
+  }
+
+  private hardStateChanged(): boolean {
+    const saved = this.lastSavedHardState;
+    return saved.term !== this.term || saved.votedFor !== this.votedFor || saved.commitIndex !== this.log.commitIndex;
+  }
+
+  /** Committed entries may be applied once they are durable locally. */
+  private applicableIndex(): number {
+    return Math.min(this.log.commitIndex, this.log.stableIndex);
+  }
+
+  /** Collects the work to do; see `Ready` for the order it must be done in. */
+  ready(): Ready {
+    // Hand out committed entries first: settling proposals may queue retries (messages, entries).
+    let committedEntries = NO_ENTRIES;
+    const applicable = this.applicableIndex();
+    if (applicable > this.handedOutIndex) {
+      committedEntries = this.log.slice(this.handedOutIndex + 1, applicable);
+      if (committedEntries.length > 0) this.handedOutIndex = committedEntries[committedEntries.length - 1].index;
+      this.settleProposals(committedEntries);
+    }
+    const ready: Ready = {
+      entries: this.log.takeUnstable(),
+      messages: this.messages,
+      committedEntries,
+      events: this.events,
+      proposalFailures: this.proposalFailures,
+      readResults: this.readResults,
+      membershipResults: this.membershipResults,
+      transferResults: this.transferResults,
+    };
+    if (this.hardStateChanged()) {
+      ready.hardState = { term: this.term, votedFor: this.votedFor, commitIndex: this.log.commitIndex };
+      this.lastSavedHardState = ready.hardState;
+    }
+    if (this.snapshotToPersist) {
+      ready.snapshot = this.snapshotToPersist;
+      this.snapshotToPersist = undefined;
+    }
+    if (this.snapshotToApply) {
+      ready.snapshotToApply = this.snapshotToApply;
+      this.snapshotToApply = undefined;
+    }
+    this.messages = [];
+    this.events = [];
+    this.proposalFailures = [];
+    this.readResults = [];
+    this.membershipResults = [];
+    this.transferResults = [];
+    return ready;
+  }
+
+  /** Acknowledges that the Ready's persistence completed. */
+  advance(ready: Ready): void {
+    if (ready.entries.length > 0) {
+      const last = ready.entries[ready.entries.length - 1];
+      this.log.stableTo(last.index, last.term);
+    }
+    if (this.internalState === 'leader' && this.maybeCommit()) this.broadcastAppend();
+  }
+
+  /** Records that the state machine applied everything up to `index`. */
+  appliedTo(index: number): void {
+    if (index > this.appliedIndex) this.appliedIndex = index;
+  }
+
+  /** True while a transfer pauses proposals. */
+  get transferring(): boolean {
+    return this.transfer !== null;
+  }
+
+  /** Index of the leader's committed no-op of this term, or 0 (for tests and status). */
+  get progressSnapshot(): ReadonlyMap<string, { matchIndex: number; nextIndex: number; state: string }> {
+    return this.progress;
+  }
+}
+
+function concat(chunks: Uint8Array[], length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
+}
