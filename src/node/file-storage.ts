@@ -122,9 +122,10 @@ export class FileStorage implements Storage {
   };
 
   /** The state after every save handed to the writer so far (ahead of disk while a batch is in flight). */
-  private readonly state = new LogState();
+  private state = new LogState();
   private phase: 'new' | 'loading' | 'open' | 'closing' | 'closed' = 'new';
   private loading: Promise<StoredState> | null = null;
+  private closing: Promise<void> | null = null;
   /** Set once a write fails; every later save rejects with it. */
   private failure: StorageError | null = null;
 
@@ -158,10 +159,14 @@ export class FileStorage implements Storage {
    * call recovers: it truncates a torn tail of the live segment (logged) and
    * removes stale files; it rejects with code `STORAGE_CORRUPT` (message
    * naming file and offset) when damage is found anywhere but at the tail.
-   * A later call returns the state after every save made so far.
+   * A later call returns the state after every save made so far. After
+   * `close()` (even one still in progress), `load()` reopens the directory
+   * and recovers again: a node restarted on the same FileStorage object
+   * (`RaftInterface.end()` then a new node) sees exactly what is on disk.
    */
   async load(): Promise<StoredState> {
-    if (this.phase === 'closing' || this.phase === 'closed') throw new StorageError('STORAGE_CLOSED', `FileStorage ${this.directory} is closed`);
+    if (this.closing) await this.closing;
+    if (this.phase === 'closed') this.reset();
     if (this.phase === 'open') {
       await this.idle();
       return this.state.toStored();
@@ -210,15 +215,39 @@ export class FileStorage implements Storage {
     });
   }
 
-  /** Waits for queued saves to finish, then releases the file handle. Idempotent. */
-  async close(): Promise<void> {
-    if (this.phase === 'closed') return;
-    if (this.phase === 'loading') await this.loading?.catch(() => undefined);
-    this.phase = 'closing';
-    await this.idle();
-    await this.handle?.close();
-    this.handle = null;
-    this.phase = 'closed';
+  /**
+   * Waits for queued saves to finish, then releases the file handle. Saves
+   * made after the call reject with `STORAGE_CLOSED`. Idempotent; a later
+   * `load()` reopens.
+   */
+  close(): Promise<void> {
+    if (this.phase === 'new' || this.phase === 'closed') return Promise.resolve();
+    this.closing ??= (async () => {
+      if (this.phase === 'loading') await this.loading?.catch(() => undefined);
+      this.phase = 'closing';
+      try {
+        await this.idle();
+        await this.handle?.close();
+      } finally {
+        this.handle = null;
+        this.phase = 'closed';
+        this.closing = null;
+      }
+    })();
+    return this.closing;
+  }
+
+  /** Forgets everything held in memory, for a load() after close(). */
+  private reset(): void {
+    this.state = new LogState();
+    this.phase = 'new';
+    this.loading = null;
+    this.failure = null;
+    this.generation = 0;
+    this.size = 0;
+    this.baseSize = 0;
+    this.marker = null;
+    this.truncateTo = null;
   }
 
   private async idle(): Promise<void> {

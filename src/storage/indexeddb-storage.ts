@@ -59,8 +59,13 @@ export class IndexedDBStorage implements Storage {
     this.keyRange = options.IDBKeyRange ?? (globalThis as { IDBKeyRange?: typeof IDBKeyRange }).IDBKeyRange;
   }
 
-  /** Opens the database (creating it on first use) and returns what completed saves wrote. */
+  /**
+   * Opens the database (creating it on first use) and returns what completed
+   * saves wrote. After `close()`, `load()` opens the database again (a node
+   * restarted on the same storage object).
+   */
   async load(): Promise<StoredState> {
+    this.closed = false;
     const db = await this.openDatabase();
     return new Promise<StoredState>((resolve, reject) => {
       const tx = db.transaction([META, ENTRIES], 'readonly');
@@ -143,11 +148,16 @@ export class IndexedDBStorage implements Storage {
     });
   }
 
-  /** Closes the connection; pending transactions still complete. Idempotent. */
+  /**
+   * Closes the connection; transactions already issued still complete, saves
+   * after the call reject with `STORAGE_CLOSED`. Idempotent; a later `load()` reopens.
+   */
   close(): void {
     this.closed = true;
     this.db?.close();
     this.db = null;
+    this.opening = null;
+    this.failure = null;
   }
 
   private openDatabase(): Promise<IDBDatabase> {
@@ -163,6 +173,12 @@ export class IndexedDBStorage implements Storage {
       };
       request.onsuccess = () => {
         const db = request.result;
+        if (this.closed) {
+          db.close();
+          this.opening = null;
+          reject(storageError('STORAGE_CLOSED', `IndexedDBStorage ${this.name} was closed while opening`));
+          return;
+        }
         // Another tab upgrading the database: let it, and fail our later saves.
         db.onversionchange = () => {
           db.close();

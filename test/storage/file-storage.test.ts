@@ -119,6 +119,19 @@ describe('FileStorage durability and recovery', () => {
     expect(state.entries).toHaveLength(3);
   });
 
+  it('load() after close() reopens: a node restarted on the same storage object sees the disk', async () => {
+    const dir = freshDir();
+    const { storage } = await openStorage(dir);
+    await storage.save({ entries: entries(1, 2, 1), snapshot: snapshot(1, 1) });
+    const closing = storage.close(); // RaftInterface.end() does not await close()
+    const state = await storage.load();
+    expect(state).toEqual(await expectedState([{ entries: entries(1, 2, 1), snapshot: snapshot(1, 1) }]));
+    await closing;
+    await storage.save({ entries: [entry(3, 1)] });
+    await storage.close();
+    expect((await reload(dir)).entries.map((e) => e.index)).toEqual([2, 3]);
+  });
+
   it('group commit: saves arriving during a sync share the next sync, and each resolves after a covering sync', async () => {
     const { storage } = await openStorage(freshDir());
     const before = storage.stats.logSyncs;

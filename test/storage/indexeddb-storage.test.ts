@@ -78,6 +78,17 @@ describe('IndexedDBStorage (fake-indexeddb)', () => {
     await expect(storage.save({ hardState: hardState(1) })).rejects.toMatchObject({ code: 'STORAGE_CLOSED' });
   });
 
+  it('load() after close() reopens the same database (restart on the same storage object)', async () => {
+    const { storage } = open();
+    await storage.load();
+    await storage.save({ entries: entries(1, 3, 1), hardState: hardState(1, 3) });
+    storage.close();
+    expect(await storage.load()).toEqual(await expectedState([{ entries: entries(1, 3, 1), hardState: hardState(1, 3) }]));
+    await storage.save({ entries: [entry(4, 1)] });
+    expect((await storage.load()).entries).toHaveLength(4);
+    storage.close();
+  });
+
   it('separate database names are separate nodes', async () => {
     const factory = new IDBFactory();
     const a = open(factory, 'a').storage;
