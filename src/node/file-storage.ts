@@ -27,8 +27,10 @@ import { LogState } from './log-state.js';
 import { StorageError } from './storage-error.js';
 import {
   RecordType,
-  SEGMENT_MAGIC,
+  SEGMENT_HEADER_BYTES,
+  decodeSegmentHeader,
   decodeSnapshotFile,
+  encodeSegment,
   encodeGroup,
   encodeSnapshotFile,
   readRecord,
@@ -351,7 +353,7 @@ export class FileStorage implements Storage {
     if (this.state.entries.length > 0) {
       first.push({ type: RecordType.Entries, payload: { from: this.state.firstIndex, entries: this.state.entries } });
     }
-    const content = first.length > 0 ? Buffer.concat([SEGMENT_MAGIC, encodeGroup(first)]) : SEGMENT_MAGIC;
+    const content = encodeSegment(first.length > 0 ? encodeGroup(first) : null);
     await this.writeFileDurably(walName(generation), content);
     await this.syncDirectory();
     // The new generation is durable and live from here on.
@@ -463,16 +465,17 @@ export class FileStorage implements Storage {
   private async replay(file: string, buf: Buffer): Promise<void> {
     const corrupt = (offset: number, what: string) =>
       new StorageError('STORAGE_CORRUPT', `FileStorage: ${file} is corrupt at offset ${offset}: ${what}`);
-    if (buf.length < SEGMENT_MAGIC.length || !buf.subarray(0, SEGMENT_MAGIC.length).equals(SEGMENT_MAGIC)) {
-      throw corrupt(0, 'bad segment header');
-    }
-    let offset = SEGMENT_MAGIC.length;
+    const baseEnd = decodeSegmentHeader(buf);
+    if (baseEnd === null || baseEnd > buf.length) throw corrupt(0, 'bad segment header');
+    let offset = SEGMENT_HEADER_BYTES;
     let groupStart = offset;
     let group: DecodedRecord[] = [];
     this.truncateTo = null;
     while (offset < buf.length) {
       const record = readRecord(buf, offset);
       if (!('type' in record)) {
+        // The base was fsynced before the segment was renamed into place: it is never torn.
+        if (offset < baseEnd) throw corrupt(offset, `${record.damage} in the segment's base (written before rename)`);
         if (validRecordFollows(buf, offset)) throw corrupt(offset, `${record.damage}, followed by valid records`);
         this.logger?.warn(`FileStorage: ${file}: ${record.damage} at offset ${offset}; truncating the torn tail of ${buf.length - groupStart} bytes at offset ${groupStart}`);
         this.truncateTo = groupStart;
@@ -487,6 +490,7 @@ export class FileStorage implements Storage {
       }
     }
     if (this.truncateTo === null && group.length > 0) {
+      if (groupStart < baseEnd) throw corrupt(groupStart, "incomplete save in the segment's base (written before rename)");
       this.logger?.warn(`FileStorage: ${file}: incomplete save at the end; truncating ${buf.length - groupStart} bytes at offset ${groupStart}`);
       this.truncateTo = groupStart;
     }
@@ -498,7 +502,7 @@ export class FileStorage implements Storage {
     if (typeof payload !== 'object' || payload === null) throw corrupt(record.offset, 'record payload is not an object');
     switch (record.type) {
       case RecordType.SnapshotMarker: {
-        if (record.offset !== SEGMENT_MAGIC.length) throw corrupt(record.offset, 'snapshot marker after the first record');
+        if (record.offset !== SEGMENT_HEADER_BYTES) throw corrupt(record.offset, 'snapshot marker after the first record');
         const marker = payload as unknown as SnapshotMarker;
         if (typeof marker.file !== 'string' || !SNAP_NAME.test(marker.file)) throw corrupt(record.offset, 'bad snapshot marker');
         const path = join(this.directory, marker.file);

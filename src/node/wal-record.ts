@@ -1,7 +1,10 @@
 /**
  * The record framing of FileStorage's write-ahead log (see docs/storage.md).
  *
- * A segment file is the 8-byte magic `WRAFTWL1` followed by records:
+ * A segment file starts with a 16-byte header: the magic `WRAFTWL1`, the
+ * uint32 LE offset where its base ends (the records written before the file
+ * was renamed into place, which can never be torn), and a CRC-32 of those 12
+ * bytes. Records follow:
  *
  * ```
  * offset  size  field
@@ -19,6 +22,7 @@
 import { crc32 } from './crc32.js';
 
 export const SEGMENT_MAGIC = Buffer.from('WRAFTWL1', 'ascii');
+export const SEGMENT_HEADER_BYTES = 16;
 export const SNAPSHOT_MAGIC = Buffer.from('WRAFTSN1', 'ascii');
 export const HEADER_BYTES = 9;
 export const TRAILER_BYTES = 4;
@@ -117,6 +121,24 @@ export function validRecordFollows(buf: Uint8Array, offset: number): boolean {
     if ('type' in readRecord(buf, p)) return true;
   }
   return false;
+}
+
+/** A segment's content before it is renamed into place: header plus `base` records. */
+export function encodeSegment(base: Buffer | null): Buffer {
+  const out = Buffer.alloc(SEGMENT_HEADER_BYTES + (base?.length ?? 0));
+  SEGMENT_MAGIC.copy(out, 0);
+  out.writeUInt32LE(out.length, 8);
+  out.writeUInt32LE(crc32(out, 0, 12), 12);
+  base?.copy(out, SEGMENT_HEADER_BYTES);
+  return out;
+}
+
+/** The end offset of the segment's base, or null when the header is damaged. */
+export function decodeSegmentHeader(buf: Buffer): number | null {
+  if (buf.length < SEGMENT_HEADER_BYTES || !buf.subarray(0, SEGMENT_MAGIC.length).equals(SEGMENT_MAGIC)) return null;
+  if (buf.readUInt32LE(12) !== crc32(buf, 0, 12)) return null;
+  const baseEnd = buf.readUInt32LE(8);
+  return baseEnd >= SEGMENT_HEADER_BYTES ? baseEnd : null;
 }
 
 /** Encodes a snapshot file: magic, body length, body CRC-32, JSON body. */

@@ -243,6 +243,19 @@ describe('FileStorage durability and recovery', () => {
     await expect(new FileStorage(dir).load()).rejects.toMatchObject({ code: 'STORAGE_CORRUPT', message: expect.stringContaining(snap) });
   });
 
+  it("damage in a segment's base (written before its rename, so never torn) is STORAGE_CORRUPT, not a torn tail", async () => {
+    const dir = freshDir();
+    const { storage } = await openStorage(dir);
+    await storage.save({ entries: entries(1, 5, 1), hardState: hardState(1, 5), snapshot: snapshot(2, 1) });
+    await storage.close();
+    const file = await liveSegment(dir);
+    const full = await readFile(file);
+    for (const damaged of [full.subarray(0, full.length - 1), Buffer.from(full).fill(0x33, full.length - 2)]) {
+      await writeFile(file, damaged);
+      await expect(new FileStorage(dir).load()).rejects.toMatchObject({ code: 'STORAGE_CORRUPT', message: expect.stringContaining(file) });
+    }
+  });
+
   it('compaction: a snapshot starts a new segment and deletes older segments and snapshots', async () => {
     const dir = freshDir();
     const { storage } = await openStorage(dir);
