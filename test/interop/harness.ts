@@ -1,16 +1,17 @@
 /**
  * Shared pieces of the interop tests: the golden vectors as committed, the
  * TS-side decoder used to read foreign binaries, and the product codec
- * (src/wire + webraft/binary) loaded when it exists.
+ * (src/wire + webraft/binary).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as gen from '../../generated/webraft/v1/raft.js';
 import type { Message } from '../../src/core/types.js';
 import { fromPayload, toPayload } from '../../src/wire/index.js';
+import { decode, encode } from 'webraft/binary';
 import { fixtures, type Fixture } from '../../scripts/interop/fixtures.js';
 import { vectorsDir } from '../../scripts/interop/make-vectors.js';
-import { canonicalize, commandsOf, objectKeysSorted, repoRoot, type Payload } from '../../scripts/interop/reference.js';
+import { canonicalize, commandsOf, objectKeysSorted, type Payload } from '../../scripts/interop/reference.js';
 
 export interface Vector extends Fixture {
   json: Payload;
@@ -41,23 +42,11 @@ export function decodeGenerated(bytes: Uint8Array): Payload {
 export interface ProductCodec {
   toPayload(message: Message): unknown;
   fromPayload(payload: unknown): { ok: true; message: Message } | { ok: false; error: Error };
-  /** webraft/binary; absent until src/binary exports encode/decode. */
-  encode?: (payload: object) => Uint8Array;
-  decode?: (bytes: Uint8Array) => unknown;
+  encode: (payload: object) => Uint8Array;
+  decode: (bytes: Uint8Array) => unknown;
 }
 
-/**
- * src/wire's toPayload/fromPayload (static import) plus webraft/binary's
- * encode/decode when src/binary exports them (loaded dynamically while that
- * module is still a stub, so this file typechecks either way).
- */
+/** The product codec: src/wire's toPayload/fromPayload and webraft/binary's encode/decode. */
 export async function loadProduct(): Promise<ProductCodec> {
-  const binary = (await import(/* @vite-ignore */ join(repoRoot, 'src/binary/index.ts'))) as Partial<ProductCodec>;
-  const hasBinary = typeof binary.encode === 'function' && typeof binary.decode === 'function';
-  if (!hasBinary) console.warn('[interop] webraft/binary does not export encode/decode yet: product binary checks skipped');
-  return {
-    toPayload,
-    fromPayload,
-    ...(hasBinary ? { encode: binary.encode, decode: binary.decode } : {}),
-  };
+  return { toPayload, fromPayload, encode, decode };
 }
