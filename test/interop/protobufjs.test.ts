@@ -10,7 +10,7 @@ import { decodeGenerated, loadProduct, loadVectors, type Vector } from './harnes
 
 const vectors = loadVectors();
 const product = await loadProduct();
-const binary = product.encode && product.decode ? { encode: product.encode, decode: product.decode } : null;
+const binary = product; // webraft/binary encode/decode
 const Message = messageType();
 
 /** google.protobuf.Value as protobufjs' toObject renders it -> the JSON value it stands for. */

@@ -21,7 +21,7 @@ import { decodeGenerated, loadProduct, loadVectors, type Vector } from './harnes
 
 const vectors = loadVectors();
 const product = await loadProduct();
-const binary = product.encode && product.decode ? { encode: product.encode, decode: product.decode } : null;
+const binary = product; // webraft/binary encode/decode
 const tools = pythonStatus();
 if (!tools.ok) console.warn(`[interop] Python (google.protobuf) checks skipped: ${tools.reason}`);
 

@@ -12,7 +12,7 @@ import { decodeGenerated, loadProduct, loadVectors } from './harness.js';
 
 const vectors = loadVectors();
 const product = await loadProduct();
-const binary = product.encode && product.decode ? { encode: product.encode, decode: product.decode } : null;
+const binary = product; // webraft/binary encode/decode
 
 describe('golden vectors', () => {
   it('are unchanged: a fresh generation equals the committed files', () => {
