@@ -449,7 +449,6 @@ export class FileStorage implements Storage {
     const file = join(this.directory, walName(this.generation));
     await this.replay(file, await readFile(file));
     this.handle = await open(file, 'r+');
-    this.baseSize = 0;
     if (this.truncateTo !== null) {
       await this.handle.truncate(this.truncateTo);
       await this.handle.datasync();
@@ -467,6 +466,7 @@ export class FileStorage implements Storage {
       new StorageError('STORAGE_CORRUPT', `FileStorage: ${file} is corrupt at offset ${offset}: ${what}`);
     const baseEnd = decodeSegmentHeader(buf);
     if (baseEnd === null || baseEnd > buf.length) throw corrupt(0, 'bad segment header');
+    this.baseSize = baseEnd;
     let offset = SEGMENT_HEADER_BYTES;
     let groupStart = offset;
     let group: DecodedRecord[] = [];
