@@ -15,7 +15,8 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SAVE_SEQUENCES, expectedState } from '../storage/fixtures/save-sequences.js';
 
-const CHROMIUM = '/usr/bin/chromium';
+/** Overridable to exercise the skip / CI-fail paths. */
+const CHROMIUM = process.env.WEBRAFT_CHROMIUM ?? '/usr/bin/chromium';
 const available = existsSync(CHROMIUM);
 const skipReason = `${CHROMIUM} not found: browser IndexedDB test skipped`;
 if (!available) console.warn(skipReason);
