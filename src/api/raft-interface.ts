@@ -1,0 +1,729 @@
+import { RaftError } from '../core/errors.js';
+import { RaftCore } from '../core/raft.js';
+import type { CoreEvent, Ready, RequestResult, RoleState } from '../core/ready.js';
+import { readyNeedsSave } from '../core/ready.js';
+import { SessionTable } from '../core/sessions.js';
+import type { JsonValue, LogEntry, Message, Snapshot } from '../core/types.js';
+import { MemoryStorage } from '../storage/memory-storage.js';
+import type { Storage } from '../storage/storage.js';
+import { fromPayload, toPayload } from '../wire/index.js';
+import type { WireLimits } from '../wire/index.js';
+import { realClock, type Clock, type TimerHandle } from './clock.js';
+import { Emitter, type Listener } from './emitter.js';
+import type { NodeInstance } from './node-instance.js';
+import { cloneJson } from './json.js';
+
+/** Options of `new RaftInterface(address, options)`. All optional. */
+export interface RaftOptions {
+  /**
+   * Initial voters when the storage is empty; the node's own address is added
+   * when missing. Default `[address]` (a cluster of one). `[]`: wait to be
+   * added by an existing cluster. Ignored when the storage holds state.
+   */
+  peers?: string[];
+  /** Where Raft state is kept. Default `new MemoryStorage()`. */
+  storage?: Storage;
+  /** Take a snapshot (needs `createSnapshot`) once this many entries were applied after the last one. */
+  snapshotThreshold?: number;
+  /** Limits on incoming payloads. */
+  wireLimits?: Partial<WireLimits>;
+  /** PreVote (dissertation §9.6). Default true. */
+  preVote?: boolean;
+  /** CheckQuorum: a leader steps down when it stops hearing from a quorum. Default true. */
+  checkQuorum?: boolean;
+  /** Most entries per AppendEntries. Default 512. */
+  maxEntriesPerMessage?: number;
+  /** Approximate most command bytes per AppendEntries. Default 1 MiB. */
+  maxBytesPerMessage?: number;
+  /** Most unacknowledged AppendEntries per follower. Default 64. */
+  maxInflight?: number;
+  /** Snapshot bytes per InstallSnapshot chunk. Default 64 KiB. */
+  snapshotChunkBytes?: number;
+  /** Random numbers in [0, 1) for election timeouts. Default Math.random. */
+  random?: () => number;
+  /** Time source and timers. Default: performance.now() and setTimeout. */
+  clock?: Clock;
+}
+
+/** A user command as handed to `apply` listeners. */
+export interface AppliedEntry {
+  index: number;
+  term: number;
+  command: JsonValue;
+}
+
+/** The state machine image handed to `refresh` listeners. */
+export interface SnapshotImage {
+  index: number;
+  term: number;
+  data: JsonValue;
+}
+
+/** What `status()` returns. */
+export interface RaftStatus {
+  address: string;
+  state: RoleState;
+  term: number;
+  leader: string | null;
+  commitIndex: number;
+  lastApplied: number;
+  firstIndex: number;
+  lastIndex: number;
+  snapshotIndex: number;
+  voters: string[];
+  learners: string[];
+}
+
+interface Deferred<T> {
+  resolve: (value: T) => void;
+  reject: (error: Error) => void;
+}
+
+type ApplyItem = { kind: 'entry'; entry: LogEntry } | { kind: 'snapshot'; snapshot: Snapshot };
+
+const DEFAULT_MESSAGE_TIMEOUT = 3000;
+
+/**
+ * A Raft node. Subclass it and implement `createInstance(address)`; optionally
+ * override the timing getters and `createSnapshot()`. Everything Raft does
+ * happens in the pure core (src/core); this class drives it: it persists what
+ * the core asks before sending the messages that depend on it, applies
+ * committed entries in order, runs the timers and reports events.
+ */
+export abstract class RaftInterface {
+  /** This node's address. */
+  readonly address: string;
+  private readonly core: RaftCore;
+  private readonly storage: Storage;
+  private readonly clock: Clock;
+  private readonly options: RaftOptions;
+  private readonly emitter: Emitter;
+  private readonly sessions = new SessionTable();
+  private readonly instances = new Map<string, NodeInstance>();
+
+  private started = false;
+  private endedFlag = false;
+  private readonly startPromise: Promise<void>;
+  private processing = false;
+  private processScheduled = false;
+  private timer: TimerHandle | null = null;
+  private timerAt = Infinity;
+
+  /** The role last announced by an event; what the getters report (see `state`). */
+  private announcedState: RoleState = 'follower';
+  private announcedLeader: string | null = null;
+
+  private readonly applyQueue: ApplyItem[] = [];
+  private applying = false;
+  private lastAppliedIndex = 0;
+  private snapshotting = false;
+
+  private readonly proposals = new Map<number, Deferred<{ index: number; term: number }>>();
+  private readonly reads = new Map<number, Deferred<void>>();
+  private readonly readWaiters: { index: number; deferred: Deferred<void> }[] = [];
+  private readonly membershipChanges = new Map<number, Deferred<void>>();
+  private readonly transfers = new Map<number, Deferred<void>>();
+
+  constructor(address: string, options: RaftOptions = {}) {
+    if (typeof address !== 'string' || address.length === 0) {
+      throw new RaftError('INVALID_ARGUMENT', 'address must be a non-empty string');
+    }
+    this.address = address;
+    this.options = options;
+    this.storage = options.storage ?? new MemoryStorage();
+    this.clock = options.clock ?? realClock();
+    this.emitter = new Emitter((type, error) => this.reportListenerError(type, error));
+    this.core = new RaftCore({
+      id: address,
+      clientId: `${address}#${randomHex()}`,
+      timing: {
+        heartbeatTimeout: () => this.heartbeatTimeout,
+        electionTimeout: () => this.electionTimeout,
+        heartbeatFrequency: () => this.heartbeatFrequency,
+      },
+      random: options.random ?? Math.random,
+      preVote: options.preVote,
+      checkQuorum: options.checkQuorum,
+      maxEntriesPerMessage: options.maxEntriesPerMessage,
+      maxBytesPerMessage: options.maxBytesPerMessage,
+      maxInflight: options.maxInflight,
+      snapshotChunkBytes: options.snapshotChunkBytes,
+    });
+    this.startPromise = this.start();
+    this.startPromise.catch(() => {});
+  }
+
+  /** Returns the NodeInstance that talks to `address`. Called once per peer. */
+  abstract createInstance(address: string): NodeInstance;
+
+  /**
+   * Optional: the application's state as of the last applied entry, as JSON
+   * (or a Promise of it). Enables log compaction and InstallSnapshot.
+   */
+  createSnapshot?(): unknown;
+
+  // ------------------------------------------------------------ timing getters
+
+  /** ms a candidate waits before starting a new election (randomized up to 2x). */
+  get electionTimeout(): number {
+    return 300;
+  }
+
+  /** ms between leader heartbeats. */
+  get heartbeatFrequency(): number {
+    return 50;
+  }
+
+  /** ms a follower waits without hearing from a leader before campaigning (randomized up to 2x). */
+  get heartbeatTimeout(): number {
+    return 300;
+  }
+
+  /** ms a request waits when no instance says otherwise (an instance's `messageTimeout` wins). */
+  get messageTimeout(): number {
+    return DEFAULT_MESSAGE_TIMEOUT;
+  }
+
+  // ------------------------------------------------------------------ getters
+
+  /** The current role, as last announced by a role event. */
+  get state(): RoleState {
+    return this.announcedState;
+  }
+
+  get isLeader(): boolean {
+    return this.announcedState === 'leader';
+  }
+
+  /** The leader's address, or null when unknown. */
+  get leaderID(): string | null {
+    return this.announcedLeader;
+  }
+
+  get currentTerm(): number {
+    return this.core.term;
+  }
+
+  /** True once `end()` was called. */
+  get ended(): boolean {
+    return this.endedFlag;
+  }
+
+  status(): RaftStatus {
+    const log = this.core.log;
+    const configuration = this.core.configuration;
+    return {
+      address: this.address,
+      state: this.announcedState,
+      term: this.core.term,
+      leader: this.announcedLeader,
+      commitIndex: Math.min(log.commitIndex, log.lastIndex()),
+      lastApplied: this.lastAppliedIndex,
+      firstIndex: log.firstIndex(),
+      lastIndex: log.lastIndex(),
+      snapshotIndex: log.snapshotIndex,
+      voters: [...configuration.voters],
+      learners: [...configuration.learners],
+    };
+  }
+
+  // ------------------------------------------------------------------ events
+
+  listen(type: 'apply', handler: (entry: AppliedEntry, index: number, cb: () => void) => unknown): () => void;
+  listen(type: 'refresh', handler: (snapshot: SnapshotImage, cb: () => void) => unknown): () => void;
+  listen(type: 'updated', handler: (index: number) => unknown): () => void;
+  listen(type: 'join' | 'leave', handler: (address: string) => unknown): () => void;
+  listen(type: 'state changed', handler: (state: RoleState) => unknown): () => void;
+  listen(type: 'invalid message', handler: (fromAddress: string, error: Error) => unknown): () => void;
+  listen(type: string, handler: (...args: never[]) => unknown): () => void;
+  listen(type: string, handler: Listener): () => void {
+    return this.emitter.listen(type, handler);
+  }
+
+  unlisten(type: string, handler: Listener): void {
+    this.emitter.unlisten(type, handler);
+  }
+
+  listenOnce(type: string, handler: Listener): () => void {
+    return this.emitter.listenOnce(type, handler);
+  }
+
+  emit(type: string, ...args: unknown[]): boolean {
+    return this.emitter.emit(type, ...args);
+  }
+
+  // ------------------------------------------------------------------ input
+
+  /**
+   * Hands a payload received from `fromAddress` to the node. Never throws: an
+   * invalid payload is dropped and reported with the `invalid message` event.
+   */
+  gotData(fromAddress: string, payload: unknown): void {
+    if (this.endedFlag) return;
+    try {
+      const result = fromPayload(payload, { from: fromAddress, limits: this.options.wireLimits });
+      if (!result.ok) {
+        this.emitter.emit('invalid message', fromAddress, result.error);
+        return;
+      }
+      const message = result.message;
+      if (message.to !== this.address) {
+        const error = new RaftError('WRONG_RECIPIENT', `to: message is addressed to ${JSON.stringify(message.to)}, not ${JSON.stringify(this.address)}`);
+        this.emitter.emit('invalid message', fromAddress, error);
+        return;
+      }
+      if (!this.started) return; // Not yet loaded from storage: like a lost message.
+      this.core.step(message, this.clock.now());
+      this.afterCoreCall();
+    } catch (error) {
+      this.reportInternalError(error);
+    }
+  }
+
+  // ------------------------------------------------------------------ requests
+
+  /**
+   * Proposes a command (any JSON value). Resolves with its `{ index, term }`
+   * once it is committed and applied on this node; rejects with a `code`.
+   */
+  async propose(command: unknown): Promise<{ index: number; term: number }> {
+    const copy = this.checkCommand(command);
+    await this.whenStarted();
+    return new Promise((resolve, reject) => {
+      const sequence = this.core.propose(copy, this.requestTimeout());
+      this.proposals.set(sequence, { resolve, reject });
+      this.afterCoreCall();
+    });
+  }
+
+  /** Adds `address` as a voter (caught up as a learner first). Resolves when committed. Idempotent. */
+  async join(address: string): Promise<void> {
+    this.checkAddress(address);
+    await this.whenStarted();
+    return new Promise((resolve, reject) => {
+      const id = this.core.changeMembership('addVoter', address, this.membershipTimeout());
+      this.membershipChanges.set(id, { resolve, reject });
+      this.afterCoreCall();
+    });
+  }
+
+  /** Removes `address` from the cluster. Resolves when committed. Idempotent. */
+  async leave(address: string): Promise<void> {
+    this.checkAddress(address);
+    await this.whenStarted();
+    return new Promise((resolve, reject) => {
+      const id = this.core.changeMembership('remove', address, this.membershipTimeout());
+      this.membershipChanges.set(id, { resolve, reject });
+      this.afterCoreCall();
+    });
+  }
+
+  /**
+   * Resolves once this node has applied everything committed before the call,
+   * as confirmed by a quorum (ReadIndex, dissertation §6.4).
+   */
+  async readBarrier(): Promise<void> {
+    await this.whenStarted();
+    return new Promise((resolve, reject) => {
+      const id = this.core.readIndex(this.requestTimeout());
+      this.reads.set(id, { resolve, reject });
+      this.afterCoreCall();
+    });
+  }
+
+  /** Hands leadership to `to` (or the most up-to-date voter) via TimeoutNow (dissertation §3.10). */
+  async transferLeadership(to?: string): Promise<void> {
+    if (to !== undefined) this.checkAddress(to);
+    await this.whenStarted();
+    return new Promise((resolve, reject) => {
+      const id = this.core.transferLeadership(to ?? null, Math.max(this.requestTimeout(), 2 * this.electionTimeout));
+      this.transfers.set(id, { resolve, reject });
+      this.afterCoreCall();
+    });
+  }
+
+  /** Stops timers and ends every instance. A new node on the same storage is this node restarted. */
+  end(): void {
+    if (this.endedFlag) return;
+    this.endedFlag = true;
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
+    this.timer = null;
+    const ended = () => new RaftError('ENDED', 'the raft node was ended');
+    for (const d of this.proposals.values()) d.reject(ended());
+    for (const d of this.reads.values()) d.reject(ended());
+    for (const w of this.readWaiters) w.deferred.reject(ended());
+    for (const d of this.membershipChanges.values()) d.reject(ended());
+    for (const d of this.transfers.values()) d.reject(ended());
+    this.proposals.clear();
+    this.reads.clear();
+    this.readWaiters.length = 0;
+    this.membershipChanges.clear();
+    this.transfers.clear();
+    for (const instance of this.instances.values()) this.endInstance(instance);
+    this.instances.clear();
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private async start(): Promise<void> {
+    try {
+      const stored = await this.storage.load();
+      if (this.endedFlag) return;
+      this.core.start(stored, this.options.peers ?? [this.address], this.clock.now());
+      this.started = true;
+      for (const member of [...this.core.configuration.voters, ...this.core.configuration.learners]) {
+        if (member !== this.address) this.instanceFor(member);
+      }
+      this.afterCoreCall();
+    } catch (error) {
+      this.reportInternalError(error);
+      throw error;
+    }
+  }
+
+  private async whenStarted(): Promise<void> {
+    if (this.endedFlag) throw new RaftError('ENDED', 'the raft node was ended');
+    if (!this.started) await this.startPromise;
+    if (this.endedFlag) throw new RaftError('ENDED', 'the raft node was ended');
+  }
+
+  private checkCommand(command: unknown): JsonValue {
+    try {
+      const copy = cloneJson(command);
+      if (copy !== undefined) return copy;
+    } catch {
+      // fall through
+    }
+    throw new RaftError('INVALID_COMMAND', 'command must be a JSON value (finite numbers, strings, booleans, null, arrays, plain objects)');
+  }
+
+  private checkAddress(address: unknown): void {
+    if (typeof address !== 'string' || address.length === 0) {
+      throw new RaftError('INVALID_ARGUMENT', 'address must be a non-empty string');
+    }
+  }
+
+  /** Timeout for a request: the leader instance's messageTimeout, else this node's. */
+  private requestTimeout(): number {
+    const leader = this.core.leaderId;
+    const instance = leader !== null && leader !== this.address ? this.instances.get(leader) : undefined;
+    const value = instance ? instance.messageTimeout : this.messageTimeout;
+    return Number.isFinite(value) && value > 0 ? value : DEFAULT_MESSAGE_TIMEOUT;
+  }
+
+  private membershipTimeout(): number {
+    return Math.max(4 * this.requestTimeout(), 20 * this.heartbeatTimeout);
+  }
+
+  /** After any call into the core: announce role changes now, process the rest soon. */
+  private afterCoreCall(): void {
+    if (this.endedFlag) return;
+    this.scheduleProcess();
+    this.scheduleTimer();
+  }
+
+  private scheduleProcess(): void {
+    if (this.processScheduled || this.processing) return;
+    this.processScheduled = true;
+    queueMicrotask(() => {
+      this.processScheduled = false;
+      void this.process();
+    });
+  }
+
+  private scheduleTimer(): void {
+    if (this.endedFlag || !this.started) return;
+    const deadline = this.core.nextDeadline();
+    if (!Number.isFinite(deadline)) return;
+    if (this.timer !== null && this.timerAt <= deadline) return;
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
+    this.timerAt = deadline;
+    const delay = Math.max(0, Math.ceil(deadline - this.clock.now()));
+    this.timer = this.clock.setTimeout(() => this.onTimer(), delay);
+  }
+
+  private onTimer(): void {
+    this.timer = null;
+    this.timerAt = Infinity;
+    if (this.endedFlag) return;
+    try {
+      this.core.tick(this.clock.now());
+      this.afterCoreCall();
+      this.scheduleTimer();
+    } catch (error) {
+      this.reportInternalError(error);
+    }
+  }
+
+  /**
+   * Drains the core's Ready in the documented order: save, then send, then
+   * apply (§5.1: nothing that depends on unsaved state leaves the node).
+   */
+  private async process(): Promise<void> {
+    if (this.processing || this.endedFlag || !this.started) return;
+    this.processing = true;
+    try {
+      while (!this.endedFlag && this.core.hasReady()) {
+        const ready = this.core.ready();
+        this.announce(ready.events);
+        if (readyNeedsSave(ready)) {
+          await this.storage.save({ snapshot: ready.snapshot, entries: ready.entries.length > 0 ? ready.entries : undefined, hardState: ready.hardState });
+          if (this.endedFlag) break;
+        }
+        this.core.advance(ready);
+        for (const message of ready.messages) this.send(message);
+        if (ready.snapshotToApply) this.applyQueue.push({ kind: 'snapshot', snapshot: ready.snapshotToApply });
+        for (const entry of ready.committedEntries) this.applyQueue.push({ kind: 'entry', entry });
+        this.settleResults(ready);
+        void this.pumpApply();
+      }
+    } catch (error) {
+      this.reportInternalError(error);
+      this.end();
+    } finally {
+      this.processing = false;
+    }
+    if (!this.endedFlag && this.core.hasReady()) this.scheduleProcess();
+    this.scheduleTimer();
+  }
+
+  private announce(events: CoreEvent[]): void {
+    for (const event of events) {
+      switch (event.type) {
+        case 'state':
+          this.announcedState = event.state;
+          this.emitter.emit(event.state);
+          this.emitter.emit('state changed', event.state);
+          break;
+        case 'leaderChanged':
+          this.announcedLeader = event.leader;
+          this.emitter.emit('leader changed', event.leader);
+          break;
+        case 'join':
+          if (event.address !== this.address) this.instanceFor(event.address);
+          this.emitter.emit('join', event.address);
+          break;
+        case 'leave': {
+          const instance = this.instances.get(event.address);
+          if (instance) {
+            this.instances.delete(event.address);
+            this.endInstance(instance);
+          }
+          this.emitter.emit('leave', event.address);
+          break;
+        }
+        case 'heartbeatTimeout':
+          this.emitter.emit('heartbeat timeout');
+          break;
+        case 'startElection':
+          this.emitter.emit('start election');
+          break;
+      }
+    }
+    // Settle on the core's view once every transition was announced.
+    this.announcedState = this.core.state;
+    this.announcedLeader = this.core.leaderId;
+  }
+
+  private settleResults(ready: Ready): void {
+    for (const failure of ready.proposalFailures) {
+      const deferred = this.proposals.get(failure.sequence);
+      if (!deferred) continue;
+      this.proposals.delete(failure.sequence);
+      deferred.reject(new RaftError(failure.code, failure.message));
+    }
+    for (const result of ready.readResults) {
+      const deferred = this.reads.get(result.requestId);
+      if (!deferred) continue;
+      this.reads.delete(result.requestId);
+      if (result.code) deferred.reject(new RaftError(result.code, result.message ?? result.code));
+      else this.waitForApplied(result.readIndex ?? 0, deferred);
+    }
+    settle(this.membershipChanges, ready.membershipResults);
+    settle(this.transfers, ready.transferResults);
+  }
+
+  private waitForApplied(index: number, deferred: Deferred<void>): void {
+    if (this.lastAppliedIndex >= index) deferred.resolve();
+    else this.readWaiters.push({ index, deferred });
+  }
+
+  private send(message: Message): void {
+    const instance = this.instanceFor(message.to);
+    if (!instance) return;
+    try {
+      instance.write(toPayload(message));
+    } catch (error) {
+      this.emitter.emit('write error', message.to, error);
+    }
+  }
+
+  private instanceFor(address: string): NodeInstance | undefined {
+    let instance = this.instances.get(address);
+    if (!instance && !this.endedFlag) {
+      instance = this.createInstance(address);
+      this.instances.set(address, instance);
+    }
+    return instance;
+  }
+
+  private endInstance(instance: NodeInstance): void {
+    try {
+      instance.end();
+    } catch (error) {
+      this.reportListenerError('end', error);
+    }
+  }
+
+  // ------------------------------------------------------------------ apply
+
+  /** Applies committed entries strictly in order, one at a time (never overlapping a refresh). */
+  private async pumpApply(): Promise<void> {
+    if (this.applying) return;
+    this.applying = true;
+    try {
+      while (!this.endedFlag && this.applyQueue.length > 0) {
+        const item = this.applyQueue.shift() as ApplyItem;
+        if (item.kind === 'snapshot') await this.applySnapshot(item.snapshot);
+        else await this.applyEntry(item.entry);
+        await this.maybeSnapshot();
+      }
+    } catch (error) {
+      this.reportInternalError(error);
+    } finally {
+      this.applying = false;
+    }
+  }
+
+  private async applySnapshot(snapshot: Snapshot): Promise<void> {
+    this.sessions.restore(snapshot.sessions);
+    const image: SnapshotImage = { index: snapshot.index, term: snapshot.term, data: cloneJson(snapshot.data) as JsonValue };
+    await this.runHandlers('refresh', [image]);
+    if (this.endedFlag) return;
+    this.lastAppliedIndex = Math.max(this.lastAppliedIndex, snapshot.index);
+    this.core.appliedTo(this.lastAppliedIndex);
+    for (const [sequence, deferred] of [...this.proposals]) {
+      const applied = this.sessions.lookup(this.core.clientId, sequence);
+      if (applied) {
+        this.proposals.delete(sequence);
+        deferred.resolve({ index: applied.index, term: applied.term });
+      }
+    }
+    this.releaseReadWaiters();
+  }
+
+  private async applyEntry(entry: LogEntry): Promise<void> {
+    if (entry.type === 'command' && this.sessions.admit(entry)) {
+      const applied: AppliedEntry = { index: entry.index, term: entry.term, command: cloneJson(entry.command ?? null) as JsonValue };
+      await this.runHandlers('apply', [applied, entry.index]);
+      if (this.endedFlag) return;
+      this.lastAppliedIndex = entry.index;
+      this.core.appliedTo(entry.index);
+      this.emitter.emit('updated', entry.index);
+    } else {
+      this.lastAppliedIndex = entry.index;
+      this.core.appliedTo(entry.index);
+    }
+    if (entry.clientId === this.core.clientId && entry.sequence !== undefined) {
+      const deferred = this.proposals.get(entry.sequence);
+      if (deferred) {
+        this.proposals.delete(entry.sequence);
+        const where = this.sessions.lookup(entry.clientId, entry.sequence) ?? { index: entry.index, term: entry.term };
+        deferred.resolve({ index: where.index, term: where.term });
+      }
+    }
+    this.releaseReadWaiters();
+  }
+
+  private releaseReadWaiters(): void {
+    if (this.readWaiters.length === 0) return;
+    const waiting = this.readWaiters.splice(0);
+    for (const waiter of waiting) this.waitForApplied(waiter.index, waiter.deferred);
+  }
+
+  /**
+   * Calls every listener of `type` with `args` plus a completion callback and
+   * waits for each: a listener that declares the callback parameter finishes
+   * when it calls it (or its returned Promise settles); one that does not
+   * finishes when it returns (or its returned Promise settles).
+   */
+  private async runHandlers(type: 'apply' | 'refresh', args: unknown[]): Promise<void> {
+    const listeners = this.emitter.listenersOf(type);
+    for (const listener of listeners) {
+      const handler = listener as (...a: unknown[]) => unknown;
+      const declared = (listener as { original?: Listener }).original ?? listener;
+      const takesCallback = declared.length > args.length;
+      let result: unknown;
+      let callbackDone: Promise<void> | null = null;
+      try {
+        if (takesCallback) {
+          let done!: () => void;
+          callbackDone = new Promise<void>((resolve) => (done = resolve));
+          result = handler(...args, () => done());
+        } else {
+          result = handler(...args, () => {});
+        }
+      } catch (error) {
+        this.reportListenerError(type, error);
+        continue;
+      }
+      try {
+        if (isThenable(result)) await result;
+        else if (callbackDone) await callbackDone;
+      } catch (error) {
+        this.reportListenerError(type, error);
+      }
+    }
+  }
+
+  /** Takes a snapshot once `snapshotThreshold` entries were applied after the last one (§7). */
+  private async maybeSnapshot(): Promise<void> {
+    const threshold = this.options.snapshotThreshold;
+    if (!threshold || typeof this.createSnapshot !== 'function' || this.snapshotting) return;
+    const index = this.lastAppliedIndex;
+    if (index - this.core.log.snapshotIndex < threshold) return;
+    const term = this.core.log.termAt(index);
+    if (term === undefined || index > this.core.log.stableIndex) return;
+    this.snapshotting = true;
+    try {
+      const configuration = this.core.configurationAt(index);
+      const sessions = this.sessions.toSnapshot();
+      const data = cloneJson(await this.createSnapshot());
+      if (this.endedFlag || index <= this.core.log.snapshotIndex) return;
+      this.core.compact({ index, term, configuration, data: (data ?? null) as JsonValue, sessions });
+      this.afterCoreCall();
+    } finally {
+      this.snapshotting = false;
+    }
+  }
+
+  private reportListenerError(type: string, error: unknown): void {
+    if (type !== 'error') this.emitter.emit('error', error, type);
+  }
+
+  private reportInternalError(error: unknown): void {
+    this.emitter.emit('error', error);
+  }
+}
+
+function settle(pending: Map<number, Deferred<void>>, results: RequestResult[]): void {
+  for (const result of results) {
+    const deferred = pending.get(result.requestId);
+    if (!deferred) continue;
+    pending.delete(result.requestId);
+    if (result.code) deferred.reject(new RaftError(result.code, result.message ?? result.code));
+    else deferred.resolve();
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
+function randomHex(): string {
+  const bytes = new Uint8Array(8);
+  const crypto = (globalThis as { crypto?: { getRandomValues?: (a: Uint8Array) => Uint8Array } }).crypto;
+  if (crypto?.getRandomValues) crypto.getRandomValues(bytes);
+  else for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
