@@ -8,6 +8,10 @@ import type { Configuration, JsonValue, LogEntry, Message, MessageBody } from '.
 
 export const MAX = Number.MAX_SAFE_INTEGER;
 
+/** fc.record with ordinary (Object.prototype) objects, as the codecs return. */
+const record = <T>(model: { [K in keyof T]: fc.Arbitrary<T[K]> }): fc.Arbitrary<T> =>
+  fc.record(model, { noNullPrototype: true });
+
 /** Seed and run count used by every property of the wire and binary suites. */
 export const FUZZ = { seed: 20240611, numRuns: 300 } as const;
 
@@ -25,9 +29,9 @@ export const jsonValue = (): fc.Arbitrary<JsonValue> =>
     .map((value) => JSON.parse(JSON.stringify(value)) as JsonValue);
 
 export const configuration = (): fc.Arbitrary<Configuration> =>
-  fc.record({ voters: fc.array(address(), { maxLength: 4 }), learners: fc.array(address(), { maxLength: 3 }) });
+  record({ voters: fc.array(address(), { maxLength: 4 }), learners: fc.array(address(), { maxLength: 3 }) });
 
-const entryExtras = fc.record({ clientId: text(), sequence: uint(), firstOutstandingSequence: uint() });
+const entryExtras = record({ clientId: text(), sequence: uint(), firstOutstandingSequence: uint() });
 
 function entryArb(index: number, term: number): fc.Arbitrary<LogEntry> {
   return fc
@@ -72,28 +76,28 @@ function appendEntries(term: number): fc.Arbitrary<MessageBody> {
 
 function body(term: number): fc.Arbitrary<MessageBody> {
   return fc.oneof(
-    fc.record({ type: fc.constant('RequestVoteRequest' as const), lastLogIndex: uint(), lastLogTerm: uint(), preVote: fc.boolean(), leadershipTransfer: fc.boolean() }),
-    fc.record({ type: fc.constant('RequestVoteResponse' as const), voteGranted: fc.boolean(), preVote: fc.boolean() }),
+    record({ type: fc.constant('RequestVoteRequest' as const), lastLogIndex: uint(), lastLogTerm: uint(), preVote: fc.boolean(), leadershipTransfer: fc.boolean() }),
+    record({ type: fc.constant('RequestVoteResponse' as const), voteGranted: fc.boolean(), preVote: fc.boolean() }),
     appendEntries(term),
-    fc.record({
+    record({
       type: fc.constant('AppendEntriesResponse' as const), success: fc.boolean(), matchIndex: uint(), conflictIndex: uint(),
       conflictTerm: uint(), readRound: uint(), lastLogIndex: uint(),
     }),
-    fc.record({
+    record({
       type: fc.constant('InstallSnapshotRequest' as const), lastIncludedIndex: uint(), lastIncludedTerm: uint(), offset: uint(),
       data: fc.uint8Array({ maxLength: 40 }), done: fc.boolean(), configuration: configuration(),
     }),
-    fc.record({ type: fc.constant('InstallSnapshotResponse' as const), lastIncludedIndex: uint(), nextOffset: uint(), done: fc.boolean() }),
+    record({ type: fc.constant('InstallSnapshotResponse' as const), lastIncludedIndex: uint(), nextOffset: uint(), done: fc.boolean() }),
     fc.constant({ type: 'TimeoutNowRequest' as const }),
-    fc.record({ type: fc.constant('ProposeRequest' as const), clientId: text(), sequence: uint(), firstOutstandingSequence: uint(), command: jsonValue() }),
-    fc.record({
+    record({ type: fc.constant('ProposeRequest' as const), clientId: text(), sequence: uint(), firstOutstandingSequence: uint(), command: jsonValue() }),
+    record({
       type: fc.constant('ProposeResponse' as const), clientId: text(), sequence: uint(), index: uint(), logTerm: uint(),
       errorCode: text(), leaderHint: text(),
     }),
-    fc.record({ type: fc.constant('ReadIndexRequest' as const), requestId: uint() }),
-    fc.record({ type: fc.constant('ReadIndexResponse' as const), requestId: uint(), readIndex: uint(), errorCode: text() }),
-    fc.record({ type: fc.constant('MembershipChangeRequest' as const), requestId: uint(), changeType: fc.constantFrom('addVoter' as const, 'remove' as const), address: address() }),
-    fc.record({ type: fc.constant('MembershipChangeResponse' as const), requestId: uint(), errorCode: text(), index: uint() }),
+    record({ type: fc.constant('ReadIndexRequest' as const), requestId: uint() }),
+    record({ type: fc.constant('ReadIndexResponse' as const), requestId: uint(), readIndex: uint(), errorCode: text() }),
+    record({ type: fc.constant('MembershipChangeRequest' as const), requestId: uint(), changeType: fc.constantFrom('addVoter' as const, 'remove' as const), address: address() }),
+    record({ type: fc.constant('MembershipChangeResponse' as const), requestId: uint(), errorCode: text(), index: uint() }),
   );
 }
 
