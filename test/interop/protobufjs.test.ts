@@ -4,7 +4,8 @@
  * the golden vectors.
  */
 import { describe, expect, it } from 'vitest';
-import type protobuf from 'protobufjs';
+import protobuf from 'protobufjs';
+import { encodeFrame, FrameDecoder } from 'webraft/binary';
 import { canonicalize, messageType, type Payload } from '../../scripts/interop/reference.js';
 import { decodeGenerated, loadProduct, loadVectors, type Vector } from './harness.js';
 
@@ -41,9 +42,13 @@ function unwrapValues(type: protobuf.Type, obj: Record<string, unknown>): Payloa
   return out;
 }
 
-function decodeProtobufjs(bytes: Uint8Array): Payload {
-  const obj = Message.toObject(Message.decode(bytes), { longs: String, enums: String, bytes: String });
+function toPayloadProtobufjs(message: protobuf.Message): Payload {
+  const obj = Message.toObject(message, { longs: String, enums: String, bytes: String });
   return canonicalize(unwrapValues(Message, obj));
+}
+
+function decodeProtobufjs(bytes: Uint8Array): Payload {
+  return toPayloadProtobufjs(Message.decode(bytes));
 }
 
 /** Struct map entries with an empty key: protobufjs writes the key, ts-proto omits it (both valid). */
@@ -67,5 +72,36 @@ describe.each(vectors.map((v) => [v.name, v] as [string, Vector]))('protobufjs: 
       return expect(v.productMayReject, (e as Error).message).toBe(true);
     }
     expect(decodeProtobufjs(bytes)).toEqual(v.json);
+  });
+});
+
+describe('length-delimited framing (webraft/binary) against protobufjs encodeDelimited/decodeDelimited', () => {
+  const accepted = vectors.filter((v) => !v.productMayReject);
+
+  it('a stream of encodeFrame() frames reads back with protobufjs decodeDelimited', () => {
+    const stream = Buffer.concat(accepted.map((v) => encodeFrame(structuredClone(v.json))));
+    const reader = protobuf.Reader.create(stream);
+    const got: Payload[] = [];
+    while (reader.pos < reader.len) got.push(toPayloadProtobufjs(Message.decodeDelimited(reader)));
+    expect(got).toEqual(accepted.map((v) => v.json));
+  });
+
+  // 1-byte chunks skip the ~256 KiB vector: FrameDecoder buffers each chunk in an
+  // array and shift()s it, so a frame split into n chunks costs O(n^2) (~24 s here).
+  it.each([
+    [1, false],
+    [7, true],
+    [4096, true],
+    [1 << 20, true],
+  ])('a protobufjs encodeDelimited stream splits with FrameDecoder in %i-byte chunks (large vector: %s)', (chunk, large) => {
+    const writer = protobuf.Writer.create();
+    const streamVectors = accepted.filter((v) => large || v.binary.length < 64 * 1024);
+    for (const v of streamVectors) Message.encodeDelimited(Message.decode(v.binary), writer);
+    const stream = writer.finish();
+    const decoder = new FrameDecoder();
+    const frames: Uint8Array[] = [];
+    for (let i = 0; i < stream.length; i += chunk) frames.push(...decoder.push(stream.subarray(i, i + chunk)));
+    expect(decoder.pendingBytes).toBe(0);
+    expect(frames.map((f) => JSON.parse(JSON.stringify(product.decode(f))))).toEqual(streamVectors.map((v) => v.json));
   });
 });
