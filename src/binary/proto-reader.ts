@@ -113,22 +113,29 @@ function truncated(): never {
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const lenientUtf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
-/** Strict UTF-8 decode of buf[start, stop); short ASCII runs are decoded without TextDecoder. */
+/**
+ * Strict UTF-8 decode of buf[start, stop). Short ASCII is decoded without
+ * TextDecoder; other text goes through the fast lenient decoder and only when
+ * the result holds U+FFFD is it re-checked with the (slower) fatal decoder.
+ */
 function decodeUtf8(buf: Uint8Array, start: number, stop: number): string {
-  if (stop - start <= 24) {
+  if (stop - start <= 16) {
     let out = '';
-    for (let i = start; i < stop; i++) {
-      const c = buf[i];
-      if (c >= 0x80) return decodeWithTextDecoder(buf, start, stop);
+    for (let j = start; j < stop; j++) {
+      const c = buf[j];
+      if (c >= 0x80) return decodeNonAscii(buf, start, stop);
       out += String.fromCharCode(c);
     }
     return out;
   }
-  return decodeWithTextDecoder(buf, start, stop);
+  return decodeNonAscii(buf, start, stop);
 }
 
-function decodeWithTextDecoder(buf: Uint8Array, start: number, stop: number): string {
+function decodeNonAscii(buf: Uint8Array, start: number, stop: number): string {
+  const text = lenientUtf8.decode(buf.subarray(start, stop));
+  if (!text.includes('\uFFFD')) return text;
   try {
     return strictUtf8.decode(buf.subarray(start, stop));
   } catch (thrown) {

@@ -81,19 +81,16 @@ export class ProtoWriter {
     const start = this.pos++;
     const buf = this.buf;
     let pos = this.pos;
-    let i = 0;
-    for (; i < length; i++) {
-      const c = value.charCodeAt(i);
-      if (c >= 0x80) break;
-      buf[pos++] = c;
-    }
-    if (i < length) {
-      if (length - i > 32) {
-        const result = textEncoder.encodeInto(value.slice(i), buf.subarray(pos));
-        pos += result.written;
-      } else {
-        pos = encodeUtf8Tail(value, i, buf, pos);
+    if (length > 48) {
+      pos += textEncoder.encodeInto(value, buf.subarray(pos)).written;
+    } else {
+      let i = 0;
+      for (; i < length; i++) {
+        const c = value.charCodeAt(i);
+        if (c >= 0x80) break;
+        buf[pos++] = c;
       }
+      if (i < length) pos = encodeUtf8Tail(value, i, buf, pos);
     }
     this.pos = pos;
     this.finishLengthDelimited(start);
