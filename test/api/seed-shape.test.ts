@@ -56,11 +56,11 @@ class FooRaftNode extends NodeInstance {
     this.socket = hub.connect(raft.address, address);
     this.socket.on('message', (payload) => this.gotData(JSON.parse(payload)));
   }
-  write(payload: object) {
+  override write(payload: object) {
     this.writes++;
     this.socket.write(JSON.stringify(payload));
   }
-  end() {
+  override end() {
     super.end();
     this.socket.close();
   }
@@ -72,7 +72,7 @@ class FooRaft extends RaftInterface {
     super(address, options);
     rafts.set(address, this);
   }
-  createInstance(address: string) {
+  createInstance(address: string): NodeInstance {
     this.instancesMade.push(address);
     return new FooRaftNode(address, this);
   }
@@ -80,13 +80,13 @@ class FooRaft extends RaftInterface {
   deliverFromUnknown(from: string, text: string) {
     this.gotData(from, JSON.parse(text));
   }
-  get heartbeatFrequency() {
+  override get heartbeatFrequency() {
     return 10;
   }
-  get heartbeatTimeout() {
+  override get heartbeatTimeout() {
     return 50;
   }
-  get electionTimeout() {
+  override get electionTimeout() {
     return 50;
   }
 }
@@ -123,14 +123,14 @@ describe('seed example shape', () => {
   it('raft.gotData(from, payload) alone carries all traffic', async () => {
     // A transport that never uses instance.gotData: everything goes to raft.gotData.
     class Direct extends NodeInstance {
-      write(payload: object) {
+      override write(payload: object) {
         const text = JSON.stringify(payload);
         const from = this.raft.address;
         setImmediate(() => rafts.get(this.address)?.gotData(from, JSON.parse(text)));
       }
     }
     class DirectRaft extends FooRaft {
-      createInstance(address: string) {
+      override createInstance(address: string): NodeInstance {
         this.instancesMade.push(address);
         return new Direct(address, this);
       }
