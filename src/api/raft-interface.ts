@@ -11,7 +11,7 @@ import type { WireLimits } from '../wire/index.js';
 import { realClock, type Clock, type TimerHandle } from './clock.js';
 import { Emitter, type Listener } from './emitter.js';
 import type { NodeInstance } from './node-instance.js';
-import { cloneJson } from './json.js';
+import { cloneJson, cloneJsonWithSize } from './json.js';
 
 /** Options of `new RaftInterface(address, options)`. All optional. */
 export interface RaftOptions {
@@ -290,7 +290,7 @@ export abstract class RaftInterface {
     const copy = this.checkCommand(command);
     await this.whenStarted();
     return new Promise((resolve, reject) => {
-      const sequence = this.core.propose(copy, this.requestTimeout());
+      const sequence = this.core.propose(copy.value, this.requestTimeout(), copy.size);
       this.proposals.set(sequence, { resolve, reject });
       this.afterCoreCall();
     });
@@ -387,9 +387,9 @@ export abstract class RaftInterface {
     if (this.endedFlag) throw new RaftError('ENDED', 'the raft node was ended');
   }
 
-  private checkCommand(command: unknown): JsonValue {
+  private checkCommand(command: unknown): { value: JsonValue; size: number } {
     try {
-      const copy = cloneJson(command);
+      const copy = cloneJsonWithSize(command);
       if (copy !== undefined) return copy;
     } catch {
       // fall through
@@ -425,7 +425,9 @@ export abstract class RaftInterface {
   private scheduleProcess(): void {
     if (this.processScheduled || this.processing) return;
     this.processScheduled = true;
-    queueMicrotask(() => {
+    // A macrotask, not a microtask: proposals made by promise chains in the same
+    // turn join one Ready, so they share one save and one AppendEntries.
+    scheduleSoon(() => {
       this.processScheduled = false;
       void this.process();
     });
@@ -585,7 +587,11 @@ export abstract class RaftInterface {
       while (!this.endedFlag && this.applyQueue.length > 0) {
         const item = this.applyQueue.shift() as ApplyItem;
         if (item.kind === 'snapshot') await this.applySnapshot(item.snapshot);
-        else await this.applyEntry(item.entry);
+        else {
+          // Only wait when a listener is asynchronous; synchronous applies run back to back.
+          const pending = this.applyEntry(item.entry);
+          if (pending) await pending;
+        }
         await this.maybeSnapshot();
       }
     } catch (error) {
@@ -612,18 +618,30 @@ export abstract class RaftInterface {
     this.releaseReadWaiters();
   }
 
-  private async applyEntry(entry: LogEntry): Promise<void> {
+  /** Applies one entry; returns a Promise only when an asynchronous listener must be awaited. */
+  private applyEntry(entry: LogEntry): Promise<void> | undefined {
     if (entry.type === 'command' && this.sessions.admit(entry)) {
-      const applied: AppliedEntry = { index: entry.index, term: entry.term, command: cloneJson(entry.command ?? null) as JsonValue };
-      await this.runHandlers('apply', [applied, entry.index]);
-      if (this.endedFlag) return;
-      this.lastAppliedIndex = entry.index;
-      this.core.appliedTo(entry.index);
-      this.emitter.emit('updated', entry.index);
+      const command = entry.command ?? null;
+      // Listeners get their own copy: the log keeps the original for followers and snapshots.
+      const copy = typeof command === 'object' && command !== null && this.emitter.count('apply') > 0 ? (cloneJson(command) as JsonValue) : command;
+      const applied: AppliedEntry = { index: entry.index, term: entry.term, command: copy };
+      const pending = this.runHandlers('apply', [applied, entry.index]);
+      if (pending) {
+        return pending.then(() => {
+          if (!this.endedFlag) this.finishApply(entry, true);
+        });
+      }
+      this.finishApply(entry, true);
     } else {
-      this.lastAppliedIndex = entry.index;
-      this.core.appliedTo(entry.index);
+      this.finishApply(entry, false);
     }
+    return undefined;
+  }
+
+  private finishApply(entry: LogEntry, userCommand: boolean): void {
+    this.lastAppliedIndex = entry.index;
+    this.core.appliedTo(entry.index);
+    if (userCommand) this.emitter.emit('updated', entry.index);
     if (entry.clientId === this.core.clientId && entry.sequence !== undefined) {
       const deferred = this.proposals.get(entry.sequence);
       if (deferred) {
@@ -647,33 +665,55 @@ export abstract class RaftInterface {
    * when it calls it (or its returned Promise settles); one that does not
    * finishes when it returns (or its returned Promise settles).
    */
-  private async runHandlers(type: 'apply' | 'refresh', args: unknown[]): Promise<void> {
+  private runHandlers(type: 'apply' | 'refresh', args: unknown[]): Promise<void> | undefined {
     const listeners = this.emitter.listenersOf(type);
-    for (const listener of listeners) {
-      const handler = listener as (...a: unknown[]) => unknown;
-      const declared = (listener as { original?: Listener }).original ?? listener;
-      const takesCallback = declared.length > args.length;
-      let result: unknown;
-      let callbackDone: Promise<void> | null = null;
-      try {
-        if (takesCallback) {
-          let done!: () => void;
-          callbackDone = new Promise<void>((resolve) => (done = resolve));
-          result = handler(...args, () => done());
-        } else {
-          result = handler(...args, () => {});
-        }
-      } catch (error) {
-        this.reportListenerError(type, error);
-        continue;
-      }
-      try {
-        if (isThenable(result)) await result;
-        else if (callbackDone) await callbackDone;
-      } catch (error) {
-        this.reportListenerError(type, error);
-      }
+    for (let i = 0; i < listeners.length; i++) {
+      const pending = this.runHandler(type, listeners[i], args);
+      if (pending) return this.runRemainingHandlers(type, listeners, i + 1, args, pending);
     }
+    return undefined;
+  }
+
+  private async runRemainingHandlers(type: 'apply' | 'refresh', listeners: Listener[], from: number, args: unknown[], first: Promise<void>): Promise<void> {
+    await first;
+    for (let i = from; i < listeners.length; i++) {
+      const pending = this.runHandler(type, listeners[i], args);
+      if (pending) await pending;
+    }
+  }
+
+  /**
+   * Calls one listener with `args` plus a completion callback. A listener that
+   * declares the callback parameter finishes when it calls it (or its returned
+   * Promise settles); one that does not finishes when it returns (or its
+   * returned Promise settles). Returns a Promise only when there is something to wait for.
+   */
+  private runHandler(type: string, listener: Listener, args: unknown[]): Promise<void> | undefined {
+    const handler = listener as (...a: unknown[]) => unknown;
+    const declared = (listener as { original?: Listener }).original ?? listener;
+    const takesCallback = declared.length > args.length;
+    let result: unknown;
+    let callbackDone: Promise<void> | null = null;
+    let calledBack = false;
+    try {
+      if (takesCallback) {
+        let done: (() => void) | null = null;
+        callbackDone = new Promise<void>((resolve) => (done = resolve));
+        result = handler(...args, () => {
+          calledBack = true;
+          done?.();
+        });
+      } else {
+        result = handler(...args, () => {});
+      }
+    } catch (error) {
+      this.reportListenerError(type, error);
+      return undefined;
+    }
+    const report = (error: unknown) => this.reportListenerError(type, error);
+    if (isThenable(result)) return Promise.resolve(result).then(() => undefined, report);
+    if (callbackDone && !calledBack) return callbackDone;
+    return undefined;
   }
 
   /** Takes a snapshot once `snapshotThreshold` entries were applied after the last one (§7). */
@@ -715,6 +755,24 @@ function settle(pending: Map<number, Deferred<void>>, results: RequestResult[]):
     else deferred.resolve();
   }
 }
+
+/** Runs `callback` in a new macrotask, without the 4 ms clamp browsers put on nested setTimeout(0). */
+const scheduleSoon: (callback: () => void) => void = (() => {
+  if (typeof setImmediate === 'function') return (callback: () => void) => void setImmediate(callback);
+  if (typeof MessageChannel === 'function') {
+    const queue: (() => void)[] = [];
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      const callback = queue.shift();
+      callback?.();
+    };
+    return (callback: () => void) => {
+      queue.push(callback);
+      channel.port2.postMessage(null);
+    };
+  }
+  return (callback: () => void) => void setTimeout(callback, 0);
+})();
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';

@@ -14,6 +14,11 @@ export function entryByteSize(entry: LogEntry): number {
   return size;
 }
 
+/** Records a known size for an entry (saves measuring it). */
+export function setEntryByteSize(entry: LogEntry, commandBytes: number): void {
+  byteSizeCache.set(entry, 32 + commandBytes + (entry.clientId?.length ?? 0));
+}
+
 /**
  * The in-memory Raft log (§5.3) with its compaction offset (§7).
  *
@@ -71,9 +76,11 @@ export class RaftLog {
     let bytes = 0;
     for (let index = from; index <= Math.min(to, this.lastIndex()) && out.length < maxEntries; index++) {
       const entry = this.entries[index - this.snapshotIndex - 1];
-      const size = entryByteSize(entry);
-      if (out.length > 0 && bytes + size > maxBytes) break;
-      bytes += size;
+      if (maxBytes !== Infinity) {
+        const size = entryByteSize(entry);
+        if (out.length > 0 && bytes + size > maxBytes) break;
+        bytes += size;
+      }
       out.push(entry);
     }
     return out;

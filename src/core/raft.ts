@@ -1,5 +1,5 @@
 import { InvariantError } from './errors.js';
-import { RaftLog } from './log.js';
+import { RaftLog, setEntryByteSize } from './log.js';
 import {
   bootstrapConfiguration,
   cloneConfiguration,
@@ -82,6 +82,8 @@ type InternalState = 'follower' | 'precandidate' | 'candidate' | 'leader';
 interface PendingProposal {
   sequence: number;
   command: JsonValue;
+  /** Approximate encoded size of the command, when the caller knows it. */
+  byteSize?: number;
   deadline: number;
   /** unsent: waiting for a leader; sent: forwarded, no answer; acked: appended at index/term. */
   status: 'unsent' | 'sent' | 'acked';
@@ -198,6 +200,8 @@ export class RaftCore {
   private readonly proposals = new Map<number, PendingProposal>();
   /** Log index -> sequence of my proposals the leader acknowledged at that index. */
   private readonly ackedByIndex = new Map<number, number>();
+  /** Logical time pending requests were last checked for expiry and retries. */
+  private lastRequestsCheck = 0;
 
   // ReadIndex (§6.4).
   private nextRequestId = 1;
@@ -211,6 +215,9 @@ export class RaftCore {
   private readonly leaderChanges: LeaderMembershipChange[] = [];
   private transfer: Transfer | null = null;
   private readonly transferRequests = new Map<number, { target: string | null; deadline: number }>();
+
+  /** Proposals were appended since the last broadcast: send them in one batch at the next Ready. */
+  private broadcastPending = false;
 
   // Output collected for the next Ready.
   private messages: Message[] = [];
@@ -322,15 +329,17 @@ export class RaftCore {
     } else if (this.promotable) {
       deadline = this.electionDeadline;
     }
-    const retry = this.retryInterval();
-    for (const p of this.proposals.values()) {
-      deadline = Math.min(deadline, p.deadline);
-      if (p.status !== 'acked') deadline = Math.min(deadline, p.lastSentAt + retry);
+    // Requests (proposals, reads, changes, transfers) are checked periodically rather
+    // than each at its own deadline, so this stays O(1) with thousands in flight.
+    if (this.proposals.size > 0 || this.forwardedReads.size > 0 || this.membershipRequests.size > 0 || this.transferRequests.size > 0) {
+      deadline = Math.min(deadline, this.lastRequestsCheck + this.requestCheckInterval());
     }
-    for (const r of this.forwardedReads.values()) deadline = Math.min(deadline, r.deadline, r.lastSentAt + retry);
-    for (const r of this.membershipRequests.values()) deadline = Math.min(deadline, r.deadline, r.lastSentAt + retry);
-    for (const t of this.transferRequests.values()) deadline = Math.min(deadline, t.deadline);
     return deadline;
+  }
+
+  /** How often pending requests are checked for expiry and retries: at most 25 ms late. */
+  private requestCheckInterval(): number {
+    return Math.max(1, Math.min(25, this.timing.heartbeatFrequency()));
   }
 
   private retryInterval(): number {
@@ -998,12 +1007,13 @@ export class RaftCore {
    * its sequence number; the API layer settles it when the entry is applied,
    * or through `proposalFailures` when the core gives up at `timeoutMs`.
    */
-  propose(command: JsonValue, timeoutMs: number): number {
+  propose(command: JsonValue, timeoutMs: number, byteSize?: number): number {
     const sequence = this.nextSequence++;
     const proposal: PendingProposal = {
       sequence,
       command,
       deadline: this.now + timeoutMs,
+      byteSize,
       status: 'unsent',
       lastSentAt: this.now,
       index: 0,
@@ -1034,12 +1044,12 @@ export class RaftCore {
         sequence: p.sequence,
         firstOutstandingSequence: this.firstOutstandingSequence(),
       });
+      if (p.byteSize !== undefined) setEntryByteSize(entry, p.byteSize);
       p.status = 'acked';
       p.index = entry.index;
       p.term = entry.term;
       this.ackedByIndex.set(p.index, p.sequence);
-      this.broadcastAppend();
-      this.maybeCommit();
+      this.broadcastPending = true;
     } else if (this.leaderId !== null) {
       p.status = 'sent';
       this.send(this.leaderId, this.term, {
@@ -1069,8 +1079,7 @@ export class RaftCore {
       firstOutstandingSequence: body.firstOutstandingSequence,
     });
     this.reply(from, { ...base, index: entry.index, logTerm: entry.term, errorCode: '', leaderHint: this.id });
-    this.broadcastAppend();
-    this.maybeCommit();
+    this.broadcastPending = true;
   }
 
   private handleProposeResponse(body: ProposeResponse): void {
@@ -1108,6 +1117,8 @@ export class RaftCore {
   }
 
   private tickRequests(): void {
+    if (this.now < this.lastRequestsCheck + this.requestCheckInterval()) return;
+    this.lastRequestsCheck = this.now;
     const retry = this.retryInterval();
     for (const p of [...this.proposals.values()]) {
       if (this.now >= p.deadline) {
@@ -1467,6 +1478,7 @@ export class RaftCore {
   /** True when `ready()` would return work. */
   hasReady(): boolean {
     return (
+      this.broadcastPending ||
       this.messages.length > 0 ||
       this.events.length > 0 ||
       this.log.unstableFrom <= this.log.lastIndex() ||
@@ -1500,6 +1512,11 @@ export class RaftCore {
       committedEntries = this.log.slice(this.handedOutIndex + 1, applicable);
       if (committedEntries.length > 0) this.handedOutIndex = committedEntries[committedEntries.length - 1].index;
       this.settleProposals(committedEntries);
+    }
+    if (this.broadcastPending) {
+      // Many proposals since the last Ready travel in one AppendEntries per follower.
+      this.broadcastPending = false;
+      if (this.internalState === 'leader') this.broadcastAppend();
     }
     const ready: Ready = {
       entries: this.log.takeUnstable(),

@@ -15,6 +15,9 @@ export const DEFAULT_MAX_SESSIONS = 4096;
 export class SessionTable {
   private readonly sessions = new Map<string, { lowWater: number; applied: Map<number, AppliedProposal>; lastIndex: number }>();
 
+  /** The session last admitted: already at the most-recently-used end of `sessions`. */
+  private mostRecentClientId: string | null = null;
+
   constructor(private readonly maxSessions = DEFAULT_MAX_SESSIONS) {}
 
   /**
@@ -30,11 +33,12 @@ export class SessionTable {
       session = { lowWater: 0, applied: new Map(), lastIndex: 0 };
       this.sessions.set(clientId, session);
       this.evictIfFull();
-    } else {
+    } else if (clientId !== this.mostRecentClientId) {
       // Re-insert to keep Map order = least recently used first.
       this.sessions.delete(clientId);
       this.sessions.set(clientId, session);
     }
+    this.mostRecentClientId = clientId;
     session.lastIndex = entry.index;
     const sequence = entry.sequence;
     const duplicate = sequence < session.lowWater || session.applied.has(sequence);
@@ -65,6 +69,7 @@ export class SessionTable {
   /** Replaces the table with one from a snapshot. */
   restore(sessions: readonly ClientSession[]): void {
     this.sessions.clear();
+    this.mostRecentClientId = null;
     for (const s of sessions) {
       this.sessions.set(s.clientId, {
         lowWater: s.lowWater,
@@ -82,6 +87,7 @@ export class SessionTable {
     while (this.sessions.size > this.maxSessions) {
       const oldest = this.sessions.keys().next().value as string;
       this.sessions.delete(oldest);
+      if (oldest === this.mostRecentClientId) this.mostRecentClientId = null;
     }
   }
 }

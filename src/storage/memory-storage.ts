@@ -6,6 +6,16 @@ function clone<T>(value: T): T {
 }
 
 /**
+ * Copies an entry's own fields (and its configuration). Commands are JSON values
+ * that WebRaft never mutates after creating an entry, so they are shared.
+ */
+function copyEntry(entry: LogEntry): LogEntry {
+  const copy = { ...entry };
+  if (entry.configuration) copy.configuration = { voters: [...entry.configuration.voters], learners: [...entry.configuration.learners] };
+  return copy;
+}
+
+/**
  * A Storage in memory. It keeps only what completed saves wrote: an update is
  * applied when its `save()` promise resolves, so `end()` followed by a new
  * node on the same MemoryStorage is an honest crash-restart (nothing the old
@@ -21,15 +31,15 @@ export class MemoryStorage implements Storage {
     return {
       hardState: this.hardState ? clone(this.hardState) : null,
       snapshot: this.snapshot ? clone(this.snapshot) : null,
-      entries: this.entries.map(clone),
+      entries: this.entries.map(copyEntry),
     };
   }
 
   async save(update: StorageUpdate): Promise<void> {
     // Copy now: the caller may reuse its objects after the call.
     const snapshot = update.snapshot ? clone(update.snapshot) : undefined;
-    const entries = update.entries ? update.entries.map(clone) : undefined;
-    const hardState = update.hardState ? clone(update.hardState) : undefined;
+    const entries = update.entries ? update.entries.map(copyEntry) : undefined;
+    const hardState = update.hardState ? { ...update.hardState } : undefined;
     await Promise.resolve();
     if (snapshot) this.applySnapshot(snapshot);
     if (entries && entries.length > 0) this.applyEntries(entries);
