@@ -40,8 +40,9 @@ export interface FrameDecoderOptions {
  */
 export class FrameDecoder {
   private readonly maxFrameBytes: number;
-  /** Buffered chunks; the first is consumed from `headOffset`. */
+  /** Buffered chunks; `chunks[headChunk]` is consumed from `headOffset`, earlier ones are spent. */
   private chunks: Uint8Array[] = [];
+  private headChunk = 0;
   private headOffset = 0;
   private buffered = 0;
   /** Length of the frame whose header was read, or -1 while reading a header. */
@@ -88,7 +89,7 @@ export class FrameDecoder {
     let value = 0;
     let multiplier = 1;
     let consumed = 0;
-    let chunkIndex = 0;
+    let chunkIndex = this.headChunk;
     let offset = this.headOffset;
     for (;;) {
       if (consumed >= this.buffered) return false;
@@ -118,16 +119,24 @@ export class FrameDecoder {
     const out = new Uint8Array(n);
     let written = 0;
     while (written < n) {
-      const chunk = this.chunks[0];
+      const chunk = this.chunks[this.headChunk];
       const available = chunk.length - this.headOffset;
       const count = Math.min(available, n - written);
       out.set(chunk.subarray(this.headOffset, this.headOffset + count), written);
       written += count;
       this.headOffset += count;
       if (this.headOffset === chunk.length) {
-        this.chunks.shift();
+        // Advance an index rather than shift(): a frame fed in tiny chunks stays linear.
+        this.headChunk++;
         this.headOffset = 0;
       }
+    }
+    if (this.headChunk === this.chunks.length) {
+      this.chunks = [];
+      this.headChunk = 0;
+    } else if (this.headChunk > 1024) {
+      this.chunks = this.chunks.slice(this.headChunk);
+      this.headChunk = 0;
     }
     this.buffered -= n;
     return out;

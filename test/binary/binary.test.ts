@@ -93,6 +93,17 @@ describe('length-delimited framing', () => {
     expect(frames.map((f) => decode(f))).toStrictEqual(payloads);
   });
 
+  it('reassembles a 256 KiB frame delivered one byte at a time (buffering stays linear)', () => {
+    const payload = { from: 'a', to: 'b', term: '1', proposeRequest: { clientId: 'c', sequence: '1', command: 'x'.repeat(256 * 1024) } };
+    const frame = encodeFrame(payload);
+    const decoder = new FrameDecoder();
+    const frames: Uint8Array[] = [];
+    for (let i = 0; i < frame.length; i++) frames.push(...decoder.push(frame.subarray(i, i + 1)));
+    expect(frames).toHaveLength(1);
+    expect(decode(frames[0])).toEqual(payload);
+    expect(decoder.pendingBytes).toBe(0);
+  });
+
   it('uses protobuf varint length prefixes (compatible with writeDelimitedTo)', () => {
     const body = new Uint8Array(300).fill(7);
     const framed = encodeFrame(body);
