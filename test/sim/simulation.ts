@@ -1,0 +1,851 @@
+/**
+ * Deterministic simulation of a WebRaft cluster (in the spirit of FoundationDB's
+ * simulator and hashicorp/raft's fuzzy tests).
+ *
+ * K pure RaftCores are driven exactly as src/api/raft-interface.ts drives one
+ * (take a Ready, persist it, advance, send, apply with a SessionTable), minus
+ * promises: every asynchronous step is an event in a seeded priority queue
+ * over virtual time. Each node sees its own drifting clock. Storage is an
+ * honest model (a save is durable only when it completes; a crash loses the
+ * save in flight, or lands it without the node knowing). Messages take the
+ * real wire path: toPayload -> JSON.stringify -> JSON.parse -> fromPayload.
+ *
+ * Faults (all from the seed): drop, duplication, delay and reordering,
+ * symmetric and asymmetric partitions, crash and restart, compaction.
+ * Invariants are checked after every step; a liveness check ends each run.
+ */
+import { RaftCore } from '../../src/core/raft.js';
+import type { Ready } from '../../src/core/ready.js';
+import { readyNeedsSave } from '../../src/core/ready.js';
+import { SessionTable } from '../../src/core/sessions.js';
+import type { HardState, JsonValue, LogEntry, Message, Snapshot } from '../../src/core/types.js';
+import { SeededRandom } from '../../src/testing/seeded-random.js';
+import { fromPayload, toPayload } from '../../src/wire/index.js';
+
+export interface SimOptions {
+  seed: number;
+  nodes: number;
+  /** Events processed before the liveness phase; the first 70% have faults. */
+  steps?: number;
+  /** Collect a readable trace (slower). */
+  trace?: boolean;
+  /** How many trace lines to keep. Default 200. */
+  traceLimit?: number;
+  /** Virtual ms the healed cluster gets to commit and apply a fresh proposal everywhere. */
+  livenessMs?: number;
+}
+
+export interface SimResult {
+  seed: number;
+  nodes: number;
+  ok: boolean;
+  /** Events processed, liveness phase included. */
+  steps: number;
+  /** Virtual time at the end, in ms. */
+  virtualMs: number;
+  error?: string;
+  /** Last trace lines (only with `trace`). */
+  trace: string[];
+  stats: SimStats;
+}
+
+export interface SimStats {
+  messages: number;
+  dropped: number;
+  crashes: number;
+  partitions: number;
+  proposals: number;
+  applied: number;
+  compactions: number;
+  snapshotsInstalled: number;
+  leaders: number;
+}
+
+export const DEFAULT_STEPS = 1000;
+
+export class SimFailure extends Error {}
+
+/** The repro command for one seed. */
+export function reproCommand(options: { seed: number; nodes: number; steps?: number }): string {
+  const steps = options.steps !== undefined && options.steps !== DEFAULT_STEPS ? ` --steps ${options.steps}` : '';
+  return `npm run sim -- --seed ${options.seed} --nodes ${options.nodes}${steps} --trace`;
+}
+
+// ------------------------------------------------------------------ event queue
+
+type SimEvent =
+  | { kind: 'deliver'; from: string; to: string; text: string }
+  | { kind: 'saved'; node: number; generation: number; ready: Ready }
+  | { kind: 'chaos' }
+  | { kind: 'restart'; node: number };
+
+interface Queued {
+  at: number;
+  seq: number;
+  event: SimEvent;
+}
+
+/** Binary min-heap by (at, seq): ties resolve in scheduling order. */
+class EventQueue {
+  private heap: Queued[] = [];
+  private seq = 0;
+
+  get size(): number {
+    return this.heap.length;
+  }
+
+  push(at: number, event: SimEvent): void {
+    const item = { at, seq: this.seq++, event };
+    const heap = this.heap;
+    heap.push(item);
+    let i = heap.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!less(heap[i], heap[parent])) break;
+      [heap[i], heap[parent]] = [heap[parent], heap[i]];
+      i = parent;
+    }
+  }
+
+  peekAt(): number {
+    return this.heap.length > 0 ? this.heap[0].at : Infinity;
+  }
+
+  pop(): Queued | undefined {
+    const heap = this.heap;
+    if (heap.length === 0) return undefined;
+    const top = heap[0];
+    const last = heap.pop() as Queued;
+    if (heap.length > 0) {
+      heap[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < heap.length && less(heap[l], heap[m])) m = l;
+        if (r < heap.length && less(heap[r], heap[m])) m = r;
+        if (m === i) break;
+        [heap[i], heap[m]] = [heap[m], heap[i]];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+function less(a: Queued, b: Queued): boolean {
+  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+}
+
+// ------------------------------------------------------------------ nodes
+
+interface Durable {
+  hardState: HardState | null;
+  snapshot: Snapshot | null;
+  entries: LogEntry[];
+}
+
+/** One applied command in the state machine. */
+interface AppliedCommand {
+  i: number;
+  id: string;
+}
+
+interface PendingProposal {
+  id: string;
+  proposedAt: number;
+  timeout: number;
+}
+
+class SimNode {
+  alive = false;
+  generation = 0;
+  core!: RaftCore;
+  sessions = new SessionTable();
+  /** The state machine: admitted commands in apply order. */
+  machine: AppliedCommand[] = [];
+  machineIds = new Set<string>();
+  lastApplied = 0;
+  /** The Ready being persisted (at most one, as in RaftInterface.process). */
+  saving: Ready | null = null;
+  /** Global virtual time of the next tick, or Infinity. */
+  timerAt = Infinity;
+  /** Proposals in flight: sequence -> command id. */
+  pending = new Map<number, PendingProposal>();
+  // Monotonic within one run.
+  maxTerm = 0;
+  maxCommit = 0;
+  maxApplied = 0;
+
+  constructor(
+    readonly index: number,
+    readonly id: string,
+    readonly drift: number,
+    readonly offset: number,
+    readonly rng: SeededRandom,
+    public durable: Durable,
+  ) {}
+
+  /** The node's own clock (integer ms) at global virtual time `t`. */
+  localNow(t: number): number {
+    return Math.floor(this.offset + t * this.drift);
+  }
+
+  /** Earliest global time at which the local clock reads at least `local`. */
+  globalFor(local: number, now: number): number {
+    if (!Number.isFinite(local)) return Infinity;
+    let g = Math.max(now, Math.ceil((local - this.offset) / this.drift));
+    while (this.localNow(g) < local) g++;
+    return g;
+  }
+}
+
+interface AppliedRecord {
+  term: number;
+  fingerprint: string;
+  /** Command id when admitted (applied to the state machine), else ''. */
+  id: string;
+  by: string;
+}
+
+function fingerprint(entry: LogEntry): string {
+  return `${entry.term}|${entry.type}|${entry.clientId ?? ''}|${entry.sequence ?? 0}|${entry.firstOutstandingSequence ?? 0}|${
+    entry.command === undefined ? '' : JSON.stringify(entry.command)
+  }|${entry.configuration ? JSON.stringify(entry.configuration) : ''}`;
+}
+
+function commandId(entry: LogEntry): string {
+  const c = entry.command as { id?: unknown } | undefined;
+  return c && typeof c === 'object' && typeof c.id === 'string' ? c.id : '';
+}
+
+// ------------------------------------------------------------------ simulation
+
+export class Simulation {
+  readonly seed: number;
+  readonly options: Required<Omit<SimOptions, 'seed'>>;
+  private readonly rng: SeededRandom;
+  private readonly queue = new EventQueue();
+  private readonly nodes: SimNode[] = [];
+  private readonly ids: string[];
+  private now = 0;
+  private steps = 0;
+  private faults = true;
+  private readonly traceLines: string[] = [];
+  readonly stats: SimStats = { messages: 0, dropped: 0, crashes: 0, partitions: 0, proposals: 0, applied: 0, compactions: 0, snapshotsInstalled: 0, leaders: 0 };
+
+  // Per-seed configuration.
+  private dropRate: number;
+  private dupRate: number;
+  private slowRate: number;
+  private maxLatency: number;
+  private readonly saveLatency: number;
+  /** Compact once this many entries were applied after the last snapshot (RaftInterface's snapshotThreshold); 0: never. */
+  private readonly snapshotThreshold: number;
+  private readonly coreKnobs: { preVote: boolean; checkQuorum: boolean; maxEntriesPerMessage: number; maxInflight: number; snapshotChunkBytes: number };
+  /** Directed links "a>b" that drop everything. */
+  private readonly blocked = new Set<string>();
+
+  // History for the invariants.
+  private readonly leaderOfTerm = new Map<number, string>();
+  /** `${index}:${term}` -> entry fingerprint and the term of the entry before it (log matching). */
+  private readonly logRegistry = new Map<string, { fingerprint: string; prevTerm: number | undefined }>();
+  /** Index -> what was applied there (state machine safety). */
+  private readonly applied: AppliedRecord[] = [];
+  /** Command id -> index where it was applied (exactly once across the cluster). */
+  private readonly appliedAt = new Map<string, number>();
+  /** Command id -> index its proposer was told it was applied at. */
+  private readonly settled = new Map<string, number>();
+  private nextCommand = 1;
+  private livenessIds = new Set<string>();
+
+  constructor(options: SimOptions) {
+    this.seed = options.seed;
+    this.options = {
+      nodes: options.nodes,
+      steps: options.steps ?? DEFAULT_STEPS,
+      trace: options.trace ?? false,
+      traceLimit: options.traceLimit ?? 200,
+      livenessMs: options.livenessMs ?? 10_000,
+    };
+    const rng = new SeededRandom(options.seed);
+    this.rng = rng;
+    this.ids = Array.from({ length: options.nodes }, (_, i) => String.fromCharCode(97 + i));
+    this.dropRate = rng.chance(0.3) ? 0 : rng.next() * 0.15;
+    this.dupRate = rng.chance(0.5) ? 0 : rng.next() * 0.1;
+    this.slowRate = rng.next() * 0.1;
+    this.maxLatency = rng.range(1, 20);
+    this.saveLatency = rng.range(0, 15);
+    this.snapshotThreshold = rng.chance(0.3) ? 0 : rng.range(3, 40);
+    this.coreKnobs = {
+      preVote: rng.chance(0.75),
+      checkQuorum: rng.chance(0.75),
+      maxEntriesPerMessage: rng.chance(0.5) ? 512 : rng.range(1, 8),
+      maxInflight: rng.chance(0.5) ? 64 : rng.range(1, 4),
+      snapshotChunkBytes: rng.chance(0.5) ? 64 * 1024 : rng.range(256, 4096),
+    };
+    for (let i = 0; i < options.nodes; i++) {
+      const node = new SimNode(i, this.ids[i], 0.9 + rng.next() * 0.2, rng.int(1000), rng.fork(), { hardState: null, snapshot: null, entries: [] });
+      this.nodes.push(node);
+    }
+  }
+
+  // ---------------------------------------------------------------- running
+
+  run(): SimResult {
+    let error: string | undefined;
+    try {
+      this.trace(
+        `seed ${this.seed}: nodes ${this.ids.join(',')} drift ${this.nodes.map((n) => n.drift.toFixed(3)).join(',')} drop ${this.dropRate.toFixed(3)} dup ${this.dupRate.toFixed(3)} ` +
+          `slow ${this.slowRate.toFixed(3)} latency<=${this.maxLatency} save<=${this.saveLatency} snapshotThreshold ${this.snapshotThreshold} ${JSON.stringify(this.coreKnobs)}`,
+      );
+      for (const node of this.nodes) this.startNode(node);
+      this.queue.push(this.rng.range(1, 50), { kind: 'chaos' });
+      const faultSteps = Math.floor(this.options.steps * 0.7);
+      while (this.steps < this.options.steps) {
+        if (this.steps === faultSteps) this.heal();
+        if (!this.step()) break;
+      }
+      if (this.faults) this.heal();
+      this.liveness();
+      this.finalChecks();
+    } catch (thrown) {
+      error = thrown instanceof SimFailure ? thrown.message : thrown instanceof Error ? `${thrown.name}: ${thrown.message}\n${thrown.stack ?? ''}` : String(thrown);
+      this.trace(`FAILURE: ${error.split('\n')[0]}`);
+    }
+    return {
+      seed: this.seed,
+      nodes: this.options.nodes,
+      ok: error === undefined,
+      steps: this.steps,
+      virtualMs: this.now,
+      error,
+      trace: this.traceLines,
+      stats: this.stats,
+    };
+  }
+
+  /** Processes the earliest event or timer. Returns false when nothing is left to do. */
+  private step(): boolean {
+    let timerNode: SimNode | null = null;
+    let at = this.queue.peekAt();
+    for (const node of this.nodes) {
+      if (node.alive && node.timerAt < at) {
+        at = node.timerAt;
+        timerNode = node;
+      }
+    }
+    if (!Number.isFinite(at)) return false;
+    if (at > this.now) this.now = at;
+    this.steps++;
+    if (timerNode) {
+      this.tickNode(timerNode);
+    } else {
+      const item = this.queue.pop() as Queued;
+      this.handle(item.event);
+    }
+    this.checkInvariants();
+    return true;
+  }
+
+  private handle(event: SimEvent): void {
+    switch (event.kind) {
+      case 'deliver':
+        return this.deliver(event.from, event.to, event.text);
+      case 'saved':
+        return this.saved(this.nodes[event.node], event.generation, event.ready);
+      case 'chaos':
+        this.chaos();
+        this.queue.push(this.now + this.rng.range(5, 120), { kind: 'chaos' });
+        return;
+      case 'restart': {
+        const node = this.nodes[event.node];
+        if (!node.alive) this.startNode(node);
+        return;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- node loop
+
+  private startNode(node: SimNode): void {
+    node.generation++;
+    node.alive = true;
+    node.sessions = new SessionTable();
+    node.machine = [];
+    node.machineIds = new Set();
+    node.lastApplied = 0;
+    node.saving = null;
+    node.pending = new Map();
+    node.maxCommit = 0;
+    node.maxApplied = 0;
+    node.core = new RaftCore({
+      id: node.id,
+      clientId: `${node.id}#${node.generation}`,
+      timing: { heartbeatFrequency: () => 50, heartbeatTimeout: () => 300, electionTimeout: () => 300 },
+      random: node.rng.fn,
+      ...this.coreKnobs,
+    });
+    const stored = cloneDurable(node.durable);
+    node.core.start(stored, this.ids, node.localNow(this.now));
+    node.maxTerm = node.core.term;
+    this.trace(`${node.id} start gen ${node.generation}: term ${node.core.term} vote ${node.core.votedFor} commit ${node.core.commitIndex} log ${node.core.log.firstIndex()}..${node.core.log.lastIndex()} snapshot ${node.durable.snapshot?.index ?? 0}`);
+    this.pump(node);
+  }
+
+  private crash(node: SimNode): void {
+    if (!node.alive) return;
+    // The save in flight is lost, or landed without the node learning of it.
+    const landed = node.saving !== null && this.rng.chance(0.5);
+    if (node.saving && landed) this.persist(node, node.saving);
+    this.trace(`${node.id} CRASH (save in flight: ${node.saving ? (landed ? 'landed' : 'lost') : 'none'})`);
+    node.alive = false;
+    node.saving = null;
+    node.timerAt = Infinity;
+    this.stats.crashes++;
+  }
+
+  private tickNode(node: SimNode): void {
+    const local = node.localNow(this.now);
+    if (this.options.trace) this.trace(`${node.id} tick @${local} (${node.core.state} term ${node.core.term})`);
+    node.core.tick(local);
+    this.pump(node);
+  }
+
+  /** RaftInterface.process: take Readies until one needs a save; resume when it completes. */
+  private pump(node: SimNode): void {
+    while (node.alive && node.saving === null && node.core.hasReady()) {
+      const ready = node.core.ready();
+      this.checkNewEntries(node, ready.entries);
+      if (readyNeedsSave(ready)) {
+        node.saving = ready;
+        const delay = this.saveLatency === 0 ? 0 : this.rng.int(this.saveLatency + 1);
+        this.queue.push(this.now + delay, { kind: 'saved', node: node.index, generation: node.generation, ready });
+        break;
+      }
+      this.finishReady(node, ready);
+    }
+    this.updateTimer(node);
+  }
+
+  private saved(node: SimNode, generation: number, ready: Ready): void {
+    if (!node.alive || node.generation !== generation || node.saving !== ready) return;
+    this.persist(node, ready);
+    node.saving = null;
+    this.finishReady(node, ready);
+    this.pump(node);
+  }
+
+  /** The storage model: what MemoryStorage.save does, applied when the save completes. */
+  private persist(node: SimNode, ready: Ready): void {
+    const d = node.durable;
+    if (ready.snapshot) {
+      const snapshot = cloneJson(ready.snapshot);
+      const first = (d.snapshot?.index ?? 0) + 1;
+      const kept = d.entries[snapshot.index - first];
+      d.entries = kept && kept.term === snapshot.term ? d.entries.slice(snapshot.index - first + 1) : [];
+      d.snapshot = snapshot;
+    }
+    if (ready.entries.length > 0) {
+      const first = (d.snapshot?.index ?? 0) + 1;
+      const start = ready.entries[0].index;
+      const keep = Math.max(0, start - first);
+      if (keep > d.entries.length) this.fail(`${node.id} saved entries from ${start} but its stored log ends at ${first + d.entries.length - 1} (a hole)`);
+      d.entries.length = keep;
+      for (const e of ready.entries) if (e.index >= first) d.entries.push(cloneJson(e));
+    }
+    if (ready.hardState) d.hardState = { ...ready.hardState };
+  }
+
+  /** After the save: advance, send, apply (RaftInterface.process). */
+  private finishReady(node: SimNode, ready: Ready): void {
+    node.core.advance(ready);
+    for (const message of ready.messages) this.send(message);
+    if (ready.snapshotToApply) this.applySnapshot(node, ready.snapshotToApply);
+    for (const entry of ready.committedEntries) this.applyEntry(node, entry);
+    for (const failure of ready.proposalFailures) {
+      const p = node.pending.get(failure.sequence);
+      if (!p) continue;
+      node.pending.delete(failure.sequence);
+      this.trace(`${node.id} proposal ${p.id} failed: ${failure.code}`);
+    }
+    if (this.snapshotThreshold > 0 && node.lastApplied - node.core.log.snapshotIndex >= this.snapshotThreshold) this.compact(node);
+  }
+
+  private updateTimer(node: SimNode): void {
+    node.timerAt = node.alive ? node.core && node.globalFor(node.core.nextDeadline(), this.now) : Infinity;
+  }
+
+  // ---------------------------------------------------------------- network
+
+  private send(message: Message): void {
+    this.stats.messages++;
+    const text = JSON.stringify(toPayload(message));
+    const link = `${message.from}>${message.to}`;
+    if (this.faults && (this.blocked.has(link) || (this.dropRate > 0 && this.rng.chance(this.dropRate)))) {
+      this.stats.dropped++;
+      if (this.options.trace) this.trace(`  drop ${describe(message)}`);
+      return;
+    }
+    const copies = this.faults && this.dupRate > 0 && this.rng.chance(this.dupRate) ? 2 : 1;
+    for (let c = 0; c < copies; c++) {
+      let delay = 1 + this.rng.int(this.maxLatency);
+      if (this.faults && this.slowRate > 0 && this.rng.chance(this.slowRate)) delay += this.rng.int(400);
+      this.queue.push(this.now + delay, { kind: 'deliver', from: message.from, to: message.to, text });
+    }
+    if (this.options.trace) this.trace(`  send ${describe(message)}${copies > 1 ? ' (x2)' : ''}`);
+  }
+
+  private deliver(from: string, to: string, text: string): void {
+    const node = this.nodes[to.charCodeAt(0) - 97];
+    if (!node || !node.alive) return;
+    if (this.faults && this.blocked.has(`${from}>${to}`)) {
+      this.stats.dropped++;
+      return;
+    }
+    const result = fromPayload(JSON.parse(text), { from });
+    if (!result.ok) this.fail(`wire rejected a core message from ${from} to ${to}: ${result.error.message}\n${text.slice(0, 400)}`);
+    const message = result.message;
+    if (message.to !== node.id) this.fail(`message for ${message.to} arrived at ${node.id}`);
+    const local = node.localNow(this.now);
+    if (this.options.trace) this.trace(`${to} recv @${local} ${describe(message)}`);
+    node.core.step(message, local);
+    this.pump(node);
+  }
+
+  // ---------------------------------------------------------------- state machine
+
+  /** RaftInterface.applyEntry, with the checks. */
+  private applyEntry(node: SimNode, entry: LogEntry): void {
+    if (entry.index !== node.lastApplied + 1) this.fail(`${node.id} applies index ${entry.index} after ${node.lastApplied} (not in order)`);
+    const admitted = entry.type === 'command' && node.sessions.admit(entry);
+    const id = commandId(entry);
+    if (admitted) {
+      if (node.machineIds.has(id)) this.fail(`exactly once: ${node.id} applied command ${id} twice (again at index ${entry.index}, term ${entry.term})`);
+      node.machineIds.add(id);
+      node.machine.push({ i: entry.index, id });
+      const at = this.appliedAt.get(id);
+      if (at === undefined) this.appliedAt.set(id, entry.index);
+      else if (at !== entry.index) this.fail(`exactly once: command ${id} applied at index ${at} and, by ${node.id}, at ${entry.index}`);
+      this.stats.applied++;
+    }
+    const record: AppliedRecord = { term: entry.term, fingerprint: fingerprint(entry), id: admitted ? id : '', by: node.id };
+    const previous = this.applied[entry.index];
+    if (previous === undefined) {
+      this.applied[entry.index] = record;
+    } else if (previous.fingerprint !== record.fingerprint || previous.id !== record.id) {
+      this.fail(
+        `state machine safety: index ${entry.index} applied as ${previous.fingerprint} (admitted ${previous.id || 'no'}) by ${previous.by} ` +
+          `but as ${record.fingerprint} (admitted ${record.id || 'no'}) by ${node.id}`,
+      );
+    }
+    node.lastApplied = entry.index;
+    node.core.appliedTo(entry.index);
+    if (this.options.trace && entry.type === 'command') this.trace(`${node.id} apply ${entry.index}/${entry.term} ${id}${admitted ? '' : ' (duplicate, skipped)'}`);
+    if (entry.clientId === node.core.clientId && entry.sequence !== undefined) {
+      const p = node.pending.get(entry.sequence);
+      if (p) {
+        node.pending.delete(entry.sequence);
+        const where = node.sessions.lookup(entry.clientId, entry.sequence) ?? { index: entry.index, term: entry.term };
+        this.settle(node, p, where.index);
+      }
+    }
+  }
+
+  private settle(node: SimNode, p: PendingProposal, index: number): void {
+    const record = this.applied[index];
+    if (!record || record.id !== p.id) {
+      this.fail(`proposal ${p.id} of ${node.id} settled as applied at ${index}, where ${record ? `${record.id || 'no command'} was applied` : 'nothing was applied'}`);
+    }
+    this.settled.set(p.id, index);
+    if (this.options.trace) this.trace(`${node.id} proposal ${p.id} settled at ${index}`);
+  }
+
+  /** RaftInterface.applySnapshot (a refresh). */
+  private applySnapshot(node: SimNode, snapshot: Snapshot): void {
+    node.sessions.restore(snapshot.sessions);
+    const data = snapshot.data as unknown as AppliedCommand[];
+    if (!Array.isArray(data)) this.fail(`${node.id} got a snapshot at ${snapshot.index} whose data is not the state machine: ${JSON.stringify(snapshot.data).slice(0, 200)}`);
+    node.machine = data.map((c) => ({ i: c.i, id: c.id }));
+    node.machineIds = new Set();
+    for (const c of node.machine) {
+      if (node.machineIds.has(c.id)) this.fail(`exactly once: snapshot at ${snapshot.index} holds command ${c.id} twice`);
+      node.machineIds.add(c.id);
+      const record = this.applied[c.i];
+      if (c.i > snapshot.index || !record || record.id !== c.id) {
+        this.fail(`snapshot at ${snapshot.index} installed on ${node.id} holds ${c.id} at ${c.i}, but ${record ? record.id || 'no command' : 'nothing'} was applied there`);
+      }
+    }
+    node.lastApplied = Math.max(node.lastApplied, snapshot.index);
+    node.core.appliedTo(node.lastApplied);
+    this.stats.snapshotsInstalled++;
+    this.trace(`${node.id} refresh from snapshot ${snapshot.index}/${snapshot.term} (${data.length} commands)`);
+    for (const [sequence, p] of [...node.pending]) {
+      const applied = node.sessions.lookup(node.core.clientId, sequence);
+      if (applied) {
+        node.pending.delete(sequence);
+        this.settle(node, p, applied.index);
+      }
+    }
+  }
+
+  /** RaftInterface.maybeSnapshot at a random applied point. */
+  private compact(node: SimNode): void {
+    const core = node.core;
+    const index = node.lastApplied;
+    const term = core.log.termAt(index);
+    if (term === undefined || index > core.log.stableIndex || index <= core.log.snapshotIndex) return;
+    const data = node.machine.map((c) => ({ i: c.i, id: c.id })) as unknown as JsonValue;
+    core.compact({ index, term, configuration: core.configurationAt(index), data, sessions: node.sessions.toSnapshot() });
+    this.stats.compactions++;
+    this.trace(`${node.id} compact to ${index}/${term}`);
+  }
+
+  // ---------------------------------------------------------------- faults and load
+
+  private chaos(): void {
+    const rng = this.rng;
+    const roll = rng.next();
+    if (roll < 0.45 || !this.faults) {
+      if (rng.chance(this.faults ? 1 : 0.6)) this.propose(rng.pick(this.nodes));
+      return;
+    }
+    if (roll < 0.55) {
+      const node = rng.pick(this.nodes);
+      if (node.alive) {
+        this.crash(node);
+        this.queue.push(this.now + rng.range(50, 1500), { kind: 'restart', node: node.index });
+      }
+      return;
+    }
+    if (roll < 0.75) {
+      this.partition();
+      return;
+    }
+    if (roll < 0.9) {
+      if (this.blocked.size > 0) this.trace(`HEAL partitions`);
+      this.blocked.clear();
+      return;
+    }
+    this.dropRate = rng.chance(0.5) ? 0 : rng.next() * 0.2;
+    this.trace(`network: drop ${this.dropRate.toFixed(3)}`);
+  }
+
+  private partition(): void {
+    const rng = this.rng;
+    this.blocked.clear();
+    this.stats.partitions++;
+    const kind = rng.int(3);
+    if (kind === 0) {
+      const a = rng.pick(this.ids);
+      for (const b of this.ids) if (b !== a) this.block(a, b, true);
+      this.trace(`PARTITION isolate ${a}`);
+    } else if (kind === 1) {
+      const side = new Set(this.ids.filter(() => rng.chance(0.5)));
+      for (const a of this.ids) for (const b of this.ids) if (side.has(a) && !side.has(b)) this.block(a, b, true);
+      this.trace(`PARTITION split {${[...side].join(',')}} | {${this.ids.filter((i) => !side.has(i)).join(',')}}`);
+    } else {
+      const links: string[] = [];
+      for (const a of this.ids) for (const b of this.ids) if (a !== b && rng.chance(0.3)) {
+        this.block(a, b, false);
+        links.push(`${a}>${b}`);
+      }
+      this.trace(`PARTITION one-way ${links.join(' ') || '(none)'}`);
+    }
+  }
+
+  private block(a: string, b: string, both: boolean): void {
+    this.blocked.add(`${a}>${b}`);
+    if (both) this.blocked.add(`${b}>${a}`);
+  }
+
+  private propose(node: SimNode, liveness = false): string | null {
+    if (!node.alive) return null;
+    const id = `${liveness ? 'L' : 'p'}${this.nextCommand++}`;
+    const timeout = 3000;
+    const sequence = node.core.propose({ id }, timeout);
+    node.pending.set(sequence, { id, proposedAt: node.localNow(this.now), timeout });
+    this.stats.proposals++;
+    if (this.options.trace) this.trace(`${node.id} propose ${id} as ${node.core.clientId}/${sequence} (${node.core.state}, leader ${node.core.leaderId})`);
+    this.pump(node);
+    return id;
+  }
+
+  private heal(): void {
+    this.faults = false;
+    this.blocked.clear();
+    this.trace(`HEAL everything (step ${this.steps})`);
+    for (const node of this.nodes) if (!node.alive) this.startNode(node);
+  }
+
+  /** After healing: a leader is elected and a fresh proposal is applied on every node in bounded time. */
+  private liveness(): void {
+    const deadline = this.now + this.options.livenessMs;
+    let proposer = this.rng.pick(this.nodes);
+    let id = this.propose(proposer, true);
+    if (id) this.livenessIds.add(id);
+    let nextRetry = this.now + 3500;
+    while (!this.livenessDone()) {
+      if (this.now >= deadline || !this.step()) {
+        const views = this.nodes
+          .map((n) => `${n.id}: ${n.core.state} term ${n.core.term} leader ${n.core.leaderId} commit ${n.core.commitIndex} applied ${n.lastApplied} last ${n.core.log.lastIndex()}`)
+          .join('; ');
+        this.fail(`liveness: no fresh proposal applied on every node within ${this.options.livenessMs} ms after healing (${views})`);
+      }
+      if (this.now >= nextRetry) {
+        // A client retries a proposal that timed out with a new one.
+        proposer = this.rng.pick(this.nodes);
+        id = this.propose(proposer, true);
+        if (id) this.livenessIds.add(id);
+        nextRetry = this.now + 3500;
+      }
+    }
+  }
+
+  private livenessDone(): boolean {
+    for (const node of this.nodes) {
+      let found = false;
+      for (const id of this.livenessIds) if (node.machineIds.has(id)) found = true;
+      if (!found) return false;
+    }
+    return this.nodes.some((n) => n.core.isLeader);
+  }
+
+  // ---------------------------------------------------------------- invariants
+
+  private checkInvariants(): void {
+    for (const node of this.nodes) {
+      if (!node.alive) continue;
+      const core = node.core;
+      if (core.isLeader) {
+        const known = this.leaderOfTerm.get(core.term);
+        if (known === undefined) {
+          this.leaderOfTerm.set(core.term, node.id);
+          this.stats.leaders++;
+          this.trace(`${node.id} is LEADER of term ${core.term} (log ${core.log.firstIndex()}..${core.log.lastIndex()}, commit ${core.commitIndex})`);
+          this.checkLeaderCompleteness(node);
+        } else if (known !== node.id) {
+          this.fail(`election safety: ${known} and ${node.id} are both leaders of term ${core.term}`);
+        }
+      }
+      if (core.term < node.maxTerm) this.fail(`${node.id} term went back from ${node.maxTerm} to ${core.term}`);
+      node.maxTerm = core.term;
+      if (core.commitIndex < node.maxCommit) this.fail(`${node.id} commit index went back from ${node.maxCommit} to ${core.commitIndex}`);
+      node.maxCommit = core.commitIndex;
+      if (node.lastApplied < node.maxApplied) this.fail(`${node.id} applied index went back from ${node.maxApplied} to ${node.lastApplied}`);
+      node.maxApplied = node.lastApplied;
+      if (node.lastApplied > core.commitIndex) this.fail(`${node.id} applied ${node.lastApplied} beyond its commit index ${core.commitIndex}`);
+    }
+  }
+
+  /** Leader completeness (§5.4): every entry applied anywhere so far is in the new leader's log. */
+  private checkLeaderCompleteness(node: SimNode): void {
+    const log = node.core.log;
+    for (let i = log.snapshotIndex + 1; i < this.applied.length; i++) {
+      const record = this.applied[i];
+      if (!record) continue;
+      const term = log.termAt(i);
+      if (term !== record.term) {
+        this.fail(`leader completeness: ${node.id}, leader of term ${node.core.term}, has ${term === undefined ? 'no entry' : `term ${term}`} at committed index ${i} (applied with term ${record.term} by ${record.by})`);
+      }
+    }
+  }
+
+  /** Log matching (§5.3): entries with the same index and term are identical, and so are their predecessors' terms. */
+  private checkNewEntries(node: SimNode, entries: readonly LogEntry[]): void {
+    for (const entry of entries) this.checkEntry(node, entry);
+  }
+
+  private checkEntry(node: SimNode, entry: LogEntry): void {
+    const key = `${entry.index}:${entry.term}`;
+    const fp = fingerprint(entry);
+    const prevTerm = entry.index === 1 ? 0 : node.core.log.termAt(entry.index - 1);
+    const known = this.logRegistry.get(key);
+    if (!known) {
+      this.logRegistry.set(key, { fingerprint: fp, prevTerm });
+      return;
+    }
+    if (known.fingerprint !== fp) this.fail(`log matching: two different entries at index ${entry.index} term ${entry.term}: ${known.fingerprint} and, on ${node.id}, ${fp}`);
+    if (prevTerm !== undefined) {
+      if (known.prevTerm === undefined) known.prevTerm = prevTerm;
+      else if (known.prevTerm !== prevTerm) {
+        this.fail(`log matching: entry ${entry.index}/${entry.term} follows term ${known.prevTerm} in one log and term ${prevTerm} on ${node.id}`);
+      }
+    }
+  }
+
+  private finalChecks(): void {
+    for (const node of this.nodes) {
+      if (!node.alive) continue;
+      const log = node.core.log;
+      for (let i = log.firstIndex(); i <= log.lastIndex(); i++) this.checkEntry(node, log.entryAt(i) as LogEntry);
+      // A proposal never hangs: it settles (applied or failed) by its deadline.
+      const local = node.localNow(this.now);
+      for (const p of node.pending.values()) {
+        if (local > p.proposedAt + p.timeout + 1000) this.fail(`${node.id} proposal ${p.id} (proposed at ${p.proposedAt}, timeout ${p.timeout}) is still pending at ${local}`);
+      }
+    }
+    for (const [id, index] of this.settled) {
+      if (this.appliedAt.get(id) !== index) this.fail(`proposal ${id} settled at ${index} but applied at ${this.appliedAt.get(id)}`);
+    }
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private fail(message: string): never {
+    throw new SimFailure(`${message} [seed ${this.seed}, t=${this.now}ms, step ${this.steps}]`);
+  }
+
+  private trace(line: string): void {
+    if (!this.options.trace) return;
+    this.traceLines.push(`[${String(this.now).padStart(6)} #${this.steps}] ${line}`);
+    if (this.traceLines.length > this.options.traceLimit * 2) this.traceLines.splice(0, this.traceLines.length - this.options.traceLimit);
+  }
+
+  /** The last `traceLimit` lines. */
+  get lastTrace(): string[] {
+    return this.traceLines.slice(-this.options.traceLimit);
+  }
+}
+
+function cloneJson<T>(value: T): T {
+  return structuredClone(value);
+}
+
+function cloneDurable(d: Durable): Durable {
+  return { hardState: d.hardState ? { ...d.hardState } : null, snapshot: d.snapshot ? cloneJson(d.snapshot) : null, entries: d.entries.map((e) => cloneJson(e)) };
+}
+
+function describe(m: Message): string {
+  const b = m.body;
+  const head = `${m.from}->${m.to} t${m.term} ${b.type}`;
+  switch (b.type) {
+    case 'RequestVoteRequest':
+      return `${head}${b.preVote ? ' pre' : ''}${b.leadershipTransfer ? ' transfer' : ''} last ${b.lastLogIndex}/${b.lastLogTerm}`;
+    case 'RequestVoteResponse':
+      return `${head}${b.preVote ? ' pre' : ''} ${b.voteGranted ? 'granted' : 'rejected'}`;
+    case 'AppendEntriesRequest':
+      return `${head} prev ${b.prevLogIndex}/${b.prevLogTerm} entries ${b.entries.length ? `${b.entries[0].index}..${b.entries[b.entries.length - 1].index}` : '-'} commit ${b.leaderCommit}${b.readRound ? ` round ${b.readRound}` : ''}`;
+    case 'AppendEntriesResponse':
+      return `${head} ${b.success ? 'ok' : 'reject'} match ${b.matchIndex} conflict ${b.conflictIndex}/${b.conflictTerm} last ${b.lastLogIndex}`;
+    case 'InstallSnapshotRequest':
+      return `${head} ${b.lastIncludedIndex}/${b.lastIncludedTerm} offset ${b.offset} len ${b.data.length}${b.done ? ' done' : ''}`;
+    case 'InstallSnapshotResponse':
+      return `${head} ${b.lastIncludedIndex} next ${b.nextOffset}${b.done ? ' done' : ''}`;
+    case 'ProposeRequest':
+      return `${head} ${b.clientId}/${b.sequence} fos ${b.firstOutstandingSequence} ${JSON.stringify(b.command)}`;
+    case 'ProposeResponse':
+      return `${head} ${b.clientId}/${b.sequence} at ${b.index}/${b.logTerm}${b.errorCode ? ` ${b.errorCode}` : ''}`;
+    default:
+      return head;
+  }
+}
+
+/** Runs one seed. */
+export function runSeed(options: SimOptions): SimResult {
+  const sim = new Simulation(options);
+  const result = sim.run();
+  if (options.trace) result.trace = sim.lastTrace;
+  return result;
+}
