@@ -59,13 +59,13 @@ describe('restart on the same storage', () => {
     const net = new TestNet();
     const storage = new MemoryStorage();
     class Counter extends TestRaft {
-      state: number[] = [];
+      items: number[] = [];
       override createSnapshot() {
-        return { items: [...this.state] };
+        return { items: [...this.items] };
       }
     }
     const a = new Counter('a', net, { storage, snapshotThreshold: 3 });
-    a.listen('apply', (e) => void a.state.push(e.command as number));
+    a.listen('apply', (e) => void a.items.push(e.command as number));
     await waitFor(() => a.isLeader);
     for (let i = 1; i <= 8; i++) await a.propose(i);
     await waitFor(() => a.status().snapshotIndex > 0, 3000, 'a snapshot was taken');
@@ -80,15 +80,15 @@ describe('restart on the same storage', () => {
       events.push(`refresh ${snapshot.index}`);
       expect(snapshot.index).toBeGreaterThan(0);
       expect(snapshot.term).toBeGreaterThan(0);
-      b.state = [...(snapshot.data as { items: number[] }).items];
+      b.items = [...(snapshot.data as { items: number[] }).items];
       cb();
     });
     b.listen('apply', (e, index) => {
       events.push(`apply ${index}`);
-      b.state.push(e.command as number);
+      b.items.push(e.command as number);
     });
-    await waitFor(() => b.state.length === 8, 3000, 'state rebuilt');
-    expect(b.state).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    await waitFor(() => b.items.length === 8, 3000, 'state rebuilt');
+    expect(b.items).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(events[0]).toMatch(/^refresh /);
     expect(Number(events[0].split(' ')[1])).toBeGreaterThanOrEqual(snapIndex);
     for (const e of events.slice(1)) expect(e).toMatch(/^apply /);
