@@ -164,16 +164,19 @@ export class RaftLog {
   /** Drops entries up to `snapshot.index`, keeping a matching suffix (§7). */
   compactTo(index: number, term: number): void {
     if (index <= this.snapshotIndex) return;
-    if (this.termAt(index) === term) {
-      this.entries = this.entries.slice(index - this.snapshotIndex);
-    } else {
-      this.entries = [];
-    }
+    const keepSuffix = this.termAt(index) === term;
+    this.entries = keepSuffix ? this.entries.slice(index - this.snapshotIndex) : [];
     this.snapshotIndex = index;
     this.snapshotTerm = term;
     if (this.commitIndex < index) this.commitIndex = index;
-    if (this.stableIndex < index) this.stableIndex = index;
-    if (this.unstableFrom <= index) this.unstableFrom = index + 1;
+    if (keepSuffix) {
+      if (this.stableIndex < index) this.stableIndex = index;
+      if (this.unstableFrom <= index) this.unstableFrom = index + 1;
+    } else {
+      // The whole log was replaced: nothing after the snapshot is stored or pending.
+      this.stableIndex = index;
+      this.unstableFrom = index + 1;
+    }
   }
 
   /** Replaces the whole log with a snapshot received from the leader (§7). */
