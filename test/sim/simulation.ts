@@ -61,7 +61,7 @@ export interface SimStats {
   leaders: number;
 }
 
-export const DEFAULT_STEPS = 1000;
+export const DEFAULT_STEPS = 700;
 
 export class SimFailure extends Error {}
 
@@ -277,7 +277,7 @@ export class Simulation {
     this.slowRate = rng.next() * 0.1;
     this.maxLatency = rng.range(1, 20);
     this.saveLatency = rng.range(0, 15);
-    this.snapshotThreshold = rng.chance(0.3) ? 0 : rng.range(3, 40);
+    this.snapshotThreshold = rng.chance(0.3) ? 0 : rng.range(1, 30);
     this.coreKnobs = {
       preVote: rng.chance(0.75),
       checkQuorum: rng.chance(0.75),
@@ -453,7 +453,7 @@ export class Simulation {
       const keep = Math.max(0, start - first);
       if (keep > d.entries.length) this.fail(`${node.id} saved entries from ${start} but its stored log ends at ${first + d.entries.length - 1} (a hole)`);
       d.entries.length = keep;
-      for (const e of ready.entries) if (e.index >= first) d.entries.push(cloneJson(e));
+      for (const e of ready.entries) if (e.index >= first) d.entries.push({ ...e });
     }
     if (ready.hardState) d.hardState = { ...ready.hardState };
   }
@@ -481,13 +481,14 @@ export class Simulation {
 
   private send(message: Message): void {
     this.stats.messages++;
-    const text = JSON.stringify(toPayload(message));
+    const payload = toPayload(message);
     const link = `${message.from}>${message.to}`;
     if (this.faults && (this.blocked.has(link) || (this.dropRate > 0 && this.rng.chance(this.dropRate)))) {
       this.stats.dropped++;
       if (this.options.trace) this.trace(`  drop ${describe(message)}`);
       return;
     }
+    const text = JSON.stringify(payload);
     const copies = this.faults && this.dupRate > 0 && this.rng.chance(this.dupRate) ? 2 : 1;
     for (let c = 0; c < copies; c++) {
       let delay = 1 + this.rng.int(this.maxLatency);
@@ -814,7 +815,7 @@ function cloneJson<T>(value: T): T {
 }
 
 function cloneDurable(d: Durable): Durable {
-  return { hardState: d.hardState ? { ...d.hardState } : null, snapshot: d.snapshot ? cloneJson(d.snapshot) : null, entries: d.entries.map((e) => cloneJson(e)) };
+  return { hardState: d.hardState ? { ...d.hardState } : null, snapshot: d.snapshot ? cloneJson(d.snapshot) : null, entries: d.entries.map((e) => ({ ...e })) };
 }
 
 function describe(m: Message): string {
