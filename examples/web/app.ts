@@ -19,7 +19,8 @@ const TIMING = {
   electionTimeout: 1500,
 };
 const IDS = ['n1', 'n2', 'n3', 'n4', 'n5'];
-const LOG_WINDOW = 16;
+/** Width of one log cell plus the gap between cells (px, see index.html). */
+const CELL_PITCH = 74;
 
 // ------------------------------------------------------------------ storage
 
@@ -102,7 +103,7 @@ function startNode(node: DemoNode): void {
     if (node.raft !== raft) return;
     const term = raft.currentTerm;
     if (state === 'leader') feed(`<b>${node.id}</b> is <span class="role-leader">leader</span> for term ${term}`, 'leader');
-    else if (state === 'candidate') feed(`${node.id} starts an election for term ${term}`, 'candidate');
+    else if (state === 'candidate') feed(`${node.id} timed out and campaigns (pre-vote, then election) from term ${term}`, 'candidate');
     else feed(`${node.id} is a follower (term ${term})`, 'follower');
   });
   raft.listen('error', (error: unknown) => feed(`${node.id}: ${String((error as Error)?.message ?? error)}`, 'error'));
@@ -452,8 +453,12 @@ function commandText(entry: LogEntry): string {
 function drawTable(): void {
   let maxIndex = 0;
   for (const node of nodes.values()) for (const e of node.storage.log) maxIndex = Math.max(maxIndex, e.index);
-  const first = Math.max(1, maxIndex - LOG_WINDOW + 1);
-  const last = Math.max(first + LOG_WINDOW - 1, maxIndex);
+  // As many cells as fit in the panel; the newest entries stay in view.
+  const panel = $('#nodes-panel');
+  const logColumn = $('#log-column');
+  const count = Math.max(4, Math.floor((panel.clientWidth - logColumn.offsetLeft - 24) / CELL_PITCH));
+  const first = Math.max(1, maxIndex - count + 1);
+  const last = first + count - 1;
   const header = `${first}-${last}`;
   if (header !== headerSignature) {
     headerSignature = header;
@@ -616,15 +621,8 @@ for (const node of nodes.values()) startNode(node);
 feed(`5 nodes started: heartbeat every ${TIMING.heartbeatFrequency} ms, election timeout ${TIMING.heartbeatTimeout}–${2 * TIMING.heartbeatTimeout} ms`, 'start');
 
 setInterval(() => clock.pump(), 10);
-let lastTable = 0;
 function frame(): void {
-  drawRing();
-  drawStats();
-  const real = performance.now();
-  if (real - lastTable > 100) {
-    lastTable = real;
-    drawTable();
-  }
+  render();
   requestAnimationFrame(frame);
 }
 requestAnimationFrame(frame);
