@@ -361,6 +361,13 @@ export abstract class RaftInterface {
     this.transfers.clear();
     for (const instance of this.instances.values()) this.endInstance(instance);
     this.instances.clear();
+    // Release files or handles; a storage may be loaded again by a restarted node.
+    try {
+      const closing = this.storage.close?.();
+      if (closing) closing.catch((error: unknown) => this.reportInternalError(error));
+    } catch (error) {
+      this.reportInternalError(error);
+    }
   }
 
   // ------------------------------------------------------------------ internals

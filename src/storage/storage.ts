@@ -43,12 +43,15 @@ export interface StorageUpdate {
  * - Calls to `save` may overlap; updates take effect in call order. A crash may
  *   lose updates whose promises had not resolved, but never leaves a later
  *   update applied without an earlier one (no holes), and never a torn entry.
- * - `load()` is called once, before any `save`.
+ * - `load()` is called once per node run, before any `save` of that run. A node
+ *   restarted on the same storage object calls `load()` again, possibly while
+ *   the previous run's `close()` is still finishing: wait for it.
+ * - One update is applied whole or not at all.
  * A save that rejects stops the node: the state on disk is unknown.
  */
 export interface Storage {
   load(): Promise<StoredState>;
   save(update: StorageUpdate): Promise<void>;
-  /** Optional: release files or handles. Called by `RaftInterface.end()`. */
+  /** Optional: release files or handles (after finishing queued saves). Called by `RaftInterface.end()`. */
   close?(): Promise<void> | void;
 }
