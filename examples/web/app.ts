@@ -486,7 +486,7 @@ function drawTable(): void {
     setAttr(view.partition, 'data-action', isolated ? 'heal' : 'partition');
     const commitIndex = status?.commitIndex ?? 0;
     const log = node.storage.log.filter((e) => e.index >= first);
-    const signature = `${first}|${commitIndex}|${log.map((e) => `${e.index}:${e.term}`).join(',')}|${running}`;
+    const signature = `${first}-${last}|${commitIndex}|${log.map((e) => `${e.index}:${e.term}`).join(',')}|${running}`;
     if (signature === view.signature) continue;
     view.signature = signature;
     const wrap = html('div', { class: 'cells' });
