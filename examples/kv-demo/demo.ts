@@ -134,13 +134,14 @@ async function cleanup(code: number): Promise<never> {
     cleaningUp = true;
     endProgress();
     await stopAll();
-    if (code === 0) rmSync(workdir, { recursive: true, force: true });
+    if (code === 0 || code === 130 || code === 143) rmSync(workdir, { recursive: true, force: true });
     else console.log(`node logs and data kept in ${workdir}`);
   }
   process.exit(code);
 }
-process.on('SIGINT', () => void cleanup(130));
-process.on('SIGTERM', () => void cleanup(143));
+let signalExitCode: number | undefined; // set once the result is known (--keep)
+process.on('SIGINT', () => void cleanup(signalExitCode ?? 130));
+process.on('SIGTERM', () => void cleanup(signalExitCode ?? 143));
 
 // ------------------------------------------------------------------ HTTP client
 
@@ -455,6 +456,7 @@ async function main(): Promise<number> {
   console.log(lostKeys.size === 0 ? `OK: 0 lost writes — every acknowledged write is on every node.` : `FAIL: ${lostKeys.size} acknowledged writes lost`);
 
   if (flags.keep) {
+    signalExitCode = lostKeys.size === 0 ? 0 : 1;
     console.log('\nThe cluster keeps running (Ctrl-C to stop). Try:');
     const [a, b] = [nodes[0], nodes[1] ?? nodes[0]];
     console.log(`  curl -X PUT -d world http://127.0.0.1:${a.http}/kv/hello`);
