@@ -8,10 +8,13 @@ import { MemoryStorage } from '../storage/memory-storage.js';
 import type { Storage } from '../storage/storage.js';
 import { fromPayload, toPayload } from '../wire/index.js';
 import type { WireLimits } from '../wire/index.js';
+import { copyJsonValue } from '../wire/json-value.js';
+import { resolveLimits } from '../wire/limits.js';
+import { newBudget } from '../wire/walk-budget.js';
 import { realClock, type Clock, type TimerHandle } from './clock.js';
 import { Emitter, type Listener } from './emitter.js';
 import type { NodeInstance } from './node-instance.js';
-import { cloneJson, cloneJsonWithSize } from './json.js';
+import { cloneJson } from './json.js';
 
 /** Options of `new RaftInterface(address, options)`. All optional. */
 export interface RaftOptions {
@@ -82,6 +85,8 @@ interface Deferred<T> {
 type ApplyItem = { kind: 'entry'; entry: LogEntry } | { kind: 'snapshot'; snapshot: Snapshot };
 
 const DEFAULT_MESSAGE_TIMEOUT = 3000;
+/** Room left in a payload for the envelope and entry fields around one command. */
+const COMMAND_ENVELOPE_BYTES = 4096;
 
 /**
  * A Raft node. Subclass it and implement `createInstance(address)`; optionally
@@ -394,14 +399,27 @@ export abstract class RaftInterface {
     if (this.endedFlag) throw new RaftError('ENDED', 'the raft node was ended');
   }
 
+  /**
+   * A deep copy of `command` and its approximate JSON size, checked against
+   * the wire limits that every message carrying it must pass (string length,
+   * nesting depth, well-formed UTF-16, payload size). A command the wire
+   * cannot carry would otherwise be appended to the leader's log and then
+   * fail every AppendEntries, wedging replication for good.
+   */
   private checkCommand(command: unknown): { value: JsonValue; size: number } {
+    const limits = resolveLimits(this.options.wireLimits);
+    const budget = newBudget(limits);
+    let value: JsonValue;
     try {
-      const copy = cloneJsonWithSize(command);
-      if (copy !== undefined) return copy;
-    } catch {
-      // fall through
+      value = copyJsonValue(command, 'command', budget, true);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new RaftError('INVALID_COMMAND', `command must be a JSON value the wire can carry (finite numbers, well-formed strings, booleans, null, arrays, plain objects, within the wire limits): ${reason}`);
     }
-    throw new RaftError('INVALID_COMMAND', 'command must be a JSON value (finite numbers, strings, booleans, null, arrays, plain objects)');
+    if (budget.size + COMMAND_ENVELOPE_BYTES > limits.maxPayloadBytes) {
+      throw new RaftError('INVALID_COMMAND', `command of about ${budget.size} bytes does not fit in one message (maxPayloadBytes ${limits.maxPayloadBytes})`);
+    }
+    return { value, size: budget.size };
   }
 
   private checkAddress(address: unknown): void {

@@ -126,6 +126,41 @@ describe('propose', () => {
     n.end();
   });
 
+  it('a command the wire cannot carry rejects up front and does not wedge the cluster', async () => {
+    const c = cluster(['a', 'b', 'c'], { timing: { messageTimeout: 500 } });
+    const leader = await waitLeader(c);
+    const follower = c.nodes.find((n) => n !== leader)!;
+    let deep: unknown = 1;
+    for (let i = 0; i < 100; i++) deep = [deep];
+    const tooBig = [
+      'x'.repeat(1024 * 1024 + 5), // longer than maxStringLength
+      deep, // deeper than maxJsonDepth
+      'lone \uD800 surrogate', // not well-formed UTF-16
+      { ['k'.repeat(1024 * 1024 + 1)]: 1 }, // oversized key
+    ];
+    for (const node of [leader, follower]) {
+      for (const cmd of tooBig) {
+        const err = await rejection(node.propose(cmd));
+        expect(typeof err.code).toBe('string');
+      }
+    }
+    // the cluster still commits
+    const r = await follower.propose('still works');
+    await waitFor(() => c.nodes.every((n) => c.applied.get(n.address)!.some((e) => e.index === r.index)));
+    for (const n of c.nodes) expect(c.applied.get(n.address)!.map((e) => e.command)).toEqual(['still works']);
+    c.end();
+  });
+
+  it('-0 and other edge numbers apply identically on every node', async () => {
+    const c = cluster(['a', 'b', 'c']);
+    const leader = await waitLeader(c);
+    for (const v of [-0, 2 ** 60, 1e308, 5e-324, { '': -0 }]) await leader.propose(v);
+    await waitFor(() => c.nodes.every((n) => c.applied.get(n.address)!.length === 5));
+    const lists = c.nodes.map((n) => c.applied.get(n.address)!.map((e) => e.command));
+    for (const l of lists) expect(l).toStrictEqual(lists[1]);
+    c.end();
+  });
+
   it('the proposed object is copied: mutating it after propose() changes nothing', async () => {
     const c = cluster(['a', 'b', 'c']);
     const leader = await waitLeader(c);
