@@ -515,10 +515,20 @@ export abstract class RaftInterface {
   }
 
   private announce(events: CoreEvent[]): void {
-    for (const event of events) {
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i];
       switch (event.type) {
         case 'state':
           this.announcedState = event.state;
+          // The core reports the leader right after the role that comes with it:
+          // make `leaderID` (and status().leader) show it in the role event already.
+          for (let j = i + 1; j < events.length && events[j].type !== 'state'; j++) {
+            const next = events[j];
+            if (next.type === 'leaderChanged') {
+              this.announcedLeader = next.leader;
+              break;
+            }
+          }
           this.emitter.emit(event.state);
           this.emitter.emit('state changed', event.state);
           break;

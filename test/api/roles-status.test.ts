@@ -15,6 +15,8 @@ describe('role events', () => {
           if (n.state !== role) problems.push(`${n.address}: '${role}' event but state getter ${n.state}`);
           if (n.status().state !== role) problems.push(`${n.address}: '${role}' event but status().state ${n.status().state}`);
           if (n.isLeader !== (role === 'leader')) problems.push(`${n.address}: '${role}' event but isLeader ${n.isLeader}`);
+          if (role === 'leader' && n.leaderID !== n.address) problems.push(`${n.address}: 'leader' event but leaderID ${n.leaderID}`);
+          if (role === 'candidate' && n.leaderID !== null) problems.push(`${n.address}: 'candidate' event but leaderID ${n.leaderID}`);
           problems.push(...checkStatus(n));
         });
       }
