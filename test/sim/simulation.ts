@@ -613,7 +613,9 @@ export class Simulation {
       return;
     }
     if (roll < 0.55) {
-      const node = rng.pick(this.nodes);
+      // Half the crashes hit a leader: that is where uncommitted entries and elections race.
+      const leaders = this.nodes.filter((n) => n.alive && n.core.isLeader);
+      const node = leaders.length > 0 && rng.chance(0.5) ? rng.pick(leaders) : rng.pick(this.nodes);
       if (node.alive) {
         this.crash(node);
         this.queue.push(this.now + rng.range(50, 1500), { kind: 'restart', node: node.index });
