@@ -265,6 +265,12 @@ export abstract class RaftInterface {
    */
   gotData(fromAddress: string, payload: unknown): void {
     if (this.endedFlag) return;
+    if (typeof fromAddress !== 'string' || fromAddress.length === 0) {
+      // Without the arriving address the claimed sender cannot be checked.
+      const error = new RaftError('INVALID_SENDER', `fromAddress must be a non-empty string, got ${fromAddress === '' ? 'an empty string' : typeof fromAddress}`);
+      this.emitter.emit('invalid message', fromAddress, error);
+      return;
+    }
     try {
       const result = fromPayload(payload, { from: fromAddress, limits: this.options.wireLimits });
       if (!result.ok) {
@@ -627,13 +633,20 @@ export abstract class RaftInterface {
           const pending = this.applyEntry(item.entry);
           if (pending) await pending;
         }
-        await this.maybeSnapshot();
+        try {
+          await this.maybeSnapshot();
+        } catch (error) {
+          // A failed snapshot (createSnapshot threw or rejected) must not stop applying.
+          this.reportInternalError(error);
+        }
       }
     } catch (error) {
       this.reportInternalError(error);
     } finally {
       this.applying = false;
     }
+    // Entries queued while the last await was pending must not wait for the next Ready.
+    if (!this.endedFlag && this.applyQueue.length > 0) void this.pumpApply();
   }
 
   private async applySnapshot(snapshot: Snapshot): Promise<void> {

@@ -79,6 +79,32 @@ describe('invalid messages', () => {
     }
   }
 
+  it('an arriving address that is not a non-empty string is rejected (the sender cannot be checked)', async () => {
+    node = quietNode();
+    await waitFor(() => node!.status().lastIndex >= 1);
+    const events: unknown[] = [];
+    node.listen('invalid message', (from: unknown, error: Error) => {
+      expect(error).toBeInstanceOf(Error);
+      expect(error.message.length).toBeGreaterThan(0);
+      events.push(from);
+    });
+    const before = JSON.stringify(node.status());
+    for (const from of [undefined, null, 5, '', {}]) expect(() => node!.gotData(from as never, heartbeat())).not.toThrow();
+    await sleep(5);
+    expect(events.length).toBe(5);
+    expect(JSON.stringify(node.status())).toBe(before);
+  });
+
+  it('an invalid payload from an unknown address creates no instance', async () => {
+    node = quietNode();
+    await waitFor(() => node!.status().lastIndex >= 1);
+    node.listen('invalid message', () => {});
+    const before = node.created.length;
+    node.gotData('zz', heartbeat({ from: 'zz', term: -1 }));
+    await sleep(5);
+    expect(node.created.length).toBe(before);
+  });
+
   it('control: the valid heartbeat does change the node (so the cases above were not no-ops anyway)', async () => {
     node = quietNode();
     await waitFor(() => node!.status().lastIndex >= 1);

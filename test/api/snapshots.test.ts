@@ -132,4 +132,26 @@ describe('snapshots', () => {
     expect(lag.kv).toEqual(leader.kv);
     for (const n of nodes) n.end();
   });
+  it('a createSnapshot that throws or rejects does not stop applying (proposals still resolve)', async () => {
+    for (const mode of ['throw', 'reject'] as const) {
+      const net = new TestNet();
+      class Failing extends TestRaft {
+        override createSnapshot() {
+          if (mode === 'throw') throw new Error('cannot snapshot');
+          return new Promise((_resolve, reject) => setTimeout(() => reject(new Error('cannot snapshot')), 2));
+        }
+      }
+      const n = new Failing('a', net, { snapshotThreshold: 2 }, { messageTimeout: 1000 });
+      const errors: unknown[] = [];
+      n.listen('error', (e: unknown) => void errors.push(e));
+      await waitFor(() => n.isLeader);
+      for (let i = 0; i < 6; i++) {
+        const r = await n.propose(i);
+        expect(r.index).toBeGreaterThan(0);
+      }
+      expect(n.status().lastApplied).toBe(n.status().commitIndex);
+      expect(errors.length).toBeGreaterThan(0);
+      n.end();
+    }
+  });
 });
