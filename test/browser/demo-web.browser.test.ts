@@ -2,8 +2,8 @@
  * The web demo (npm run demo:web) in headless Chromium: the server bundles
  * examples/web/app.ts with esbuild, the page runs five webraft nodes; the test
  * waits for a leader to be drawn, proposes through the UI, sees the command
- * committed in every log, stops the leader with its Stop button and waits for
- * another node to be drawn as leader.
+ * committed in every log, stops the leader with its Stop button, waits for
+ * another node to be drawn as leader, and restarts the old one.
  *
  * Screenshots go to docs/screenshots/ only with UPDATE_SCREENSHOTS=1 (else to a
  * temp dir). Skipped (with the reason printed) when Chromium is absent, except
@@ -124,6 +124,11 @@ describe.skipIf(!available)('web demo in headless Chromium', () => {
     await expect.poll(() => page.locator('[data-log-node][data-command="after failover"][data-committed="true"]').count(), { timeout: 10_000, interval: 100 }).toBe(4);
     await page.waitForTimeout(150);
     await page.screenshot({ path: join(screenshotDir, 'web-demo-failover.png'), fullPage: true });
+
+    // 5. Restart the old leader (a new RaftInterface on its MemoryStorage): it rejoins as a follower and catches up.
+    await page.click(`#nodes tr[data-node="${leader}"] [data-action="restart"]`);
+    await expect.poll(() => page.locator(`[data-log-node="${leader}"][data-command="after failover"][data-committed="true"]`).count(), { timeout: 10_000, interval: 100 }).toBe(1);
+    expect(await page.locator(`#ring g[data-node="${leader}"]`).getAttribute('data-role')).toBe('follower');
 
     expect(errors).toEqual([]);
     await page.close();
