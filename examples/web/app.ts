@@ -520,7 +520,9 @@ function drawStats(): void {
   setText($('#clock'), `t = ${(clock.now() / 1000).toFixed(1)} s${clock.paused ? ' · paused' : ''}`);
   setText($('#stats'), `messages sent ${network.sent} · delivered ${network.delivered} · lost ${network.dropped}`);
   const leader = currentLeader();
-  setText($('#leader'), leader ? `${leader.id} (term ${leader.raft?.currentTerm})` : 'none');
+  const label = $('#leader');
+  setText(label, leader ? `${leader.id} (term ${leader.raft?.currentTerm})` : 'none');
+  setAttr(label, 'class', leader ? '' : 'none');
 }
 
 function render(): void {
