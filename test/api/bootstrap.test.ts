@@ -51,6 +51,32 @@ describe('bootstrap', () => {
     c.end();
   });
 
+  it('a follower never campaigns before heartbeatTimeout since it last heard from the leader', async () => {
+    const c = cluster(['a', 'b', 'c', 'd', 'e'], { timing: { heartbeatTimeout: 80, heartbeatFrequency: 10 } });
+    const lastHeard = new Map<string, number>();
+    const violations: string[] = [];
+    c.net.onArrive = (_from, to, p) => {
+      if ('appendEntriesRequest' in p || 'installSnapshotRequest' in p) lastHeard.set(to, performance.now());
+    };
+    for (const n of c.nodes) {
+      for (const e of ['heartbeat timeout', 'start election', 'candidate']) {
+        n.listen(e, () => {
+          const heard = lastHeard.get(n.address);
+          if (heard !== undefined && performance.now() - heard < 80) violations.push(`${n.address} ${e} ${(performance.now() - heard).toFixed(1)} ms after hearing from a leader`);
+        });
+      }
+    }
+    for (let round = 0; round < 3; round++) {
+      const leader = await waitLeader(c);
+      await leader.propose(round);
+      c.net.isolate(leader.address);
+      await waitFor(() => c.nodes.some((n) => n !== leader && n.isLeader), 5000);
+      c.net.heal();
+    }
+    expect(violations).toEqual([]);
+    c.end();
+  });
+
   it('peers with or without the own address mean the same cluster', async () => {
     const net = new TestNet();
     const a = new TestRaft('a', net, { peers: ['b', 'c'] });

@@ -84,6 +84,8 @@ export class TestNet {
   record = false;
   readonly writes: WriteRecord[] = [];
   delivered = 0;
+  /** Called with every payload just before it is handed to gotData. */
+  onArrive?: (from: string, to: string, payload: Record<string, unknown>) => void;
   private readonly random: () => number;
   constructor(
     readonly mode: Mode = 'timeout',
@@ -126,7 +128,9 @@ export class TestNet {
     const node = this.nodes.get(to);
     if (!node || node.ended) return;
     this.delivered++;
-    node.gotData(from, JSON.parse(text));
+    const payload = JSON.parse(text);
+    this.onArrive?.(from, to, payload);
+    node.gotData(from, payload);
   }
 }
 

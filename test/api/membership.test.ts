@@ -76,6 +76,27 @@ describe('membership', () => {
     c.end();
   });
 
+  it('a node removed while partitioned, then healed, does not disrupt the remaining members', async () => {
+    const c = cluster(['a', 'b', 'c', 'd']);
+    const leader = await waitLeader(c);
+    const removed = c.nodes.find((n) => n !== leader)!;
+    c.net.isolate(removed.address);
+    await leader.leave(removed.address);
+    const rest = c.nodes.filter((n) => n !== removed);
+    await waitFor(() => rest.every((n) => !n.status().voters.includes(removed.address)));
+    await sleep(300); // the removed node times out and campaigns in its corner
+    expect(removed.status().voters).toContain(removed.address); // it never learnt of its removal
+    const terms = rest.map((n) => n.currentTerm);
+    let changes = 0;
+    for (const n of rest) n.listen('state changed', () => changes++);
+    c.net.heal();
+    await sleep(500);
+    expect(changes).toBe(0);
+    expect(rest.map((n) => n.currentTerm)).toEqual(terms);
+    await leader.propose('undisturbed');
+    c.end();
+  });
+
   it('join() of a node that is down does not hang forever (settles with a code or succeeds once it is up)', async () => {
     const c = cluster(['a', 'b', 'c'], { timing: { messageTimeout: 200 } });
     const leader = await waitLeader(c);
@@ -85,6 +106,9 @@ describe('membership', () => {
     );
     const outcome = await Promise.race([p, sleep(8000).then(() => 'hung')]);
     expect(outcome).not.toBe('hung');
+    // never caught up, so never a voter: the quorum of the others is untouched
+    expect(leader.status().voters).not.toContain('ghost');
+    await c.leader()!.propose('still commits');
     c.end();
   });
 });
