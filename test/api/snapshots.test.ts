@@ -155,3 +155,55 @@ describe('snapshots', () => {
     }
   });
 });
+
+describe('snapshots under faults and restarts', () => {
+  for (const mode of ['sync', 'microtask', 'timeout'] as const) {
+    it(`chunked InstallSnapshot with loss/duplication/reordering (${mode})`, async () => {
+      const net = new TestNet(mode, 7);
+      const peers = ['a', 'b', 'c'];
+      const nodes = peers.map((id) => new KV(id, net, { peers, snapshotThreshold: 5, snapshotChunkBytes: 64, storage: new MemoryStorage() }, { messageTimeout: 5000 }));
+      const mons = nodes.map(monitor);
+      await waitFor(() => nodes.some((n) => n.isLeader) && nodes.every((n) => n.leaderID !== null));
+      const leader = nodes.find((n) => n.isLeader)!;
+      const lagging = nodes.find((n) => n !== leader)!;
+      net.isolate(lagging.address);
+      for (let i = 0; i < 30; i++) await leader.propose({ k: `key-${i % 6}-${'p'.repeat(20)}`, v: i });
+      await waitFor(() => leader.status().firstIndex > lagging.status().lastIndex + 1);
+      net.faults = mode === 'sync' ? { duplicate: 0.3, drop: 0.1 } : { drop: 0.1, duplicate: 0.3, delayMax: 5 };
+      net.heal();
+      await waitFor(() => lagging.refreshes > 0 && lagging.status().lastApplied >= leader.status().commitIndex, 8000, 'laggard caught up');
+      expect(lagging.kv).toEqual(leader.kv);
+      net.faults = {};
+      const r = await lagging.propose({ k: 'z', v: 99 });
+      await waitFor(() => nodes.every((n) => n.status().lastApplied >= r.index));
+      for (const n of nodes) expect(n.kv).toEqual(leader.kv);
+      for (const m of mons) {
+        m.stop();
+        expect(m.problems).toEqual([]);
+      }
+      for (const n of nodes) n.end();
+    });
+  }
+
+  it('cluster members restart from their snapshots (refresh, then the log after it) and agree', async () => {
+    const net = new TestNet();
+    const peers = ['a', 'b', 'c'];
+    const storages = new Map(peers.map((p) => [p, new MemoryStorage()]));
+    const make = (id: string) => new KV(id, net, { peers, snapshotThreshold: 4, storage: storages.get(id) });
+    let nodes = peers.map(make);
+    await waitFor(() => nodes.some((n) => n.isLeader));
+    for (let i = 0; i < 15; i++) await nodes[i % 3].propose({ k: `k${i % 4}`, v: i });
+    await waitFor(() => nodes.every((n) => n.status().lastApplied === nodes[0].status().commitIndex && n.status().snapshotIndex > 0));
+    const expected = { ...nodes[0].kv };
+    const terms = nodes.map((n) => n.currentTerm);
+    for (const n of nodes) n.end();
+    nodes = peers.map(make);
+    await waitFor(() => nodes.every((n) => n.refreshes > 0 && JSON.stringify(n.kv) === JSON.stringify(expected)), 5000, 'state rebuilt from snapshot + log');
+    nodes.forEach((n, i) => expect(n.currentTerm).toBeGreaterThanOrEqual(terms[i]));
+    await waitFor(() => nodes.some((n) => n.isLeader));
+    const r = await nodes[1].propose({ k: 'after', v: 1 });
+    await waitFor(() => nodes.every((n) => n.status().lastApplied >= r.index));
+    for (const n of nodes) expect(n.kv).toEqual({ ...expected, after: 1 });
+    for (const n of nodes) n.end();
+  });
+});
