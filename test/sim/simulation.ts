@@ -249,6 +249,8 @@ export class Simulation {
 
   // History for the invariants.
   private readonly leaderOfTerm = new Map<number, string>();
+  /** Term -> highest commit index its leader reached (what that term committed). */
+  private readonly committedInTerm = new Map<number, number>();
   /** `${index}:${term}` -> entry fingerprint and the term of the entry before it (log matching). */
   private readonly logRegistry = new Map<string, { fingerprint: string; prevTerm: number | undefined }>();
   /** Index -> what was applied there (state machine safety). */
@@ -731,6 +733,7 @@ export class Simulation {
         } else if (known !== node.id) {
           this.fail(`election safety: ${known} and ${node.id} are both leaders of term ${core.term}`);
         }
+        if ((this.committedInTerm.get(core.term) ?? 0) < core.commitIndex) this.committedInTerm.set(core.term, core.commitIndex);
       }
       if (core.term < node.maxTerm) this.fail(`${node.id} term went back from ${node.maxTerm} to ${core.term}`);
       node.maxTerm = core.term;
@@ -742,10 +745,18 @@ export class Simulation {
     }
   }
 
-  /** Leader completeness (§5.4): every entry applied anywhere so far is in the new leader's log. */
+  /**
+   * Leader completeness (§5.4): every entry committed in an earlier term is in
+   * the new leader's log. Only earlier terms: a leader of a lower term can
+   * still be elected after a higher term committed (its votes were cast
+   * before, and arrive late); it just cannot commit anything.
+   */
   private checkLeaderCompleteness(node: SimNode): void {
     const log = node.core.log;
-    for (let i = log.snapshotIndex + 1; i < this.applied.length; i++) {
+    let required = 0;
+    for (const [term, commit] of this.committedInTerm) if (term < node.core.term && commit > required) required = commit;
+    const end = Math.min(required + 1, this.applied.length);
+    for (let i = log.snapshotIndex + 1; i < end; i++) {
       const record = this.applied[i];
       if (!record) continue;
       const term = log.termAt(i);
