@@ -335,9 +335,34 @@ export abstract class RaftInterface {
    */
   async readBarrier(): Promise<void> {
     await this.whenStarted();
+    const timeout = this.requestTimeout();
     return new Promise((resolve, reject) => {
-      const id = this.core.readIndex(this.requestTimeout());
-      this.reads.set(id, { resolve, reject });
+      // One deadline for the whole barrier: the quorum round and the wait for local apply.
+      let settled = false;
+      const timer = this.clock.setTimeout(() => {
+        if (settled) return;
+        settled = true;
+        this.reads.delete(id);
+        const waiter = this.readWaiters.findIndex((w) => w.deferred === deferred);
+        if (waiter >= 0) this.readWaiters.splice(waiter, 1);
+        reject(new RaftError(this.core.leaderId === null ? 'NO_LEADER' : 'TIMEOUT', `the read barrier was not confirmed and applied within ${timeout} ms`));
+      }, timeout);
+      const deferred: Deferred<void> = {
+        resolve: () => {
+          if (settled) return;
+          settled = true;
+          this.clock.clearTimeout(timer);
+          resolve();
+        },
+        reject: (error) => {
+          if (settled) return;
+          settled = true;
+          this.clock.clearTimeout(timer);
+          reject(error);
+        },
+      };
+      const id = this.core.readIndex(timeout);
+      this.reads.set(id, deferred);
       this.afterCoreCall();
     });
   }
