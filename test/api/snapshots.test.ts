@@ -185,6 +185,29 @@ describe('snapshots under faults and restarts', () => {
     });
   }
 
+  it("a follower's proposal covered by an InstallSnapshot resolves with the index it was applied at", async () => {
+    const net = new TestNet();
+    const peers = ['a', 'b', 'c'];
+    const nodes = peers.map((id) => new KV(id, net, { peers, snapshotThreshold: 5, storage: new MemoryStorage() }, { messageTimeout: 5000 }));
+    await waitFor(() => nodes.some((n) => n.isLeader) && nodes.every((n) => n.leaderID !== null));
+    const leader = nodes.find((n) => n.isLeader)!;
+    const f = nodes.find((n) => n !== leader)!;
+    let blocking = true;
+    // f can still talk to the leader, but hears no replication: it falls behind.
+    net.faults = { filter: (_from, to, p) => blocking && to === f.address && ('appendEntriesRequest' in p || 'installSnapshotRequest' in p) };
+    const applied = new Map<string, number>();
+    leader.listen('apply', (e, index) => void applied.set(JSON.stringify(e.command), index));
+    const pending = f.propose({ k: 'mine', v: 1 });
+    for (let i = 0; i < 20; i++) await leader.propose({ k: `k${i}`, v: i });
+    await waitFor(() => applied.has(JSON.stringify({ k: 'mine', v: 1 })) && leader.status().firstIndex > f.status().lastIndex + 1);
+    blocking = false;
+    const r = await pending;
+    expect(r.index).toBe(applied.get(JSON.stringify({ k: 'mine', v: 1 })));
+    expect(f.refreshes).toBeGreaterThan(0);
+    expect(f.kv.mine).toBe(1);
+    for (const n of nodes) n.end();
+  });
+
   it('cluster members restart from their snapshots (refresh, then the log after it) and agree', async () => {
     const net = new TestNet();
     const peers = ['a', 'b', 'c'];
