@@ -92,10 +92,10 @@ describe('snapshots', () => {
   it('apply never overlaps a refresh', async () => {
     const net = new TestNet();
     const peers = ['a', 'b', 'c'];
-    let active = 0;
     let overlap = false;
     class Slow extends TestRaft {
       kv: number[] = [];
+      active = 0;
       override createSnapshot() {
         return [...this.kv];
       }
@@ -103,18 +103,18 @@ describe('snapshots', () => {
     const nodes = peers.map((id) => {
       const n = new Slow(id, net, { peers, snapshotThreshold: 3, storage: new MemoryStorage() });
       n.listen('apply', (e, _i, cb) => {
-        if (active++) overlap = true;
+        if (n.active++) overlap = true;
         setTimeout(() => {
           n.kv.push(e.command as number);
-          active--;
+          n.active--;
           cb();
         }, 1);
       });
       n.listen('refresh', (s: { data: unknown }, cb: () => void) => {
-        if (active++) overlap = true;
+        if (n.active++) overlap = true;
         setTimeout(() => {
           n.kv = [...(s.data as number[])];
-          active--;
+          n.active--;
           cb();
         }, 3);
       });
