@@ -10,6 +10,11 @@
  *   GET    /kv/:key               -> 200 {key, value} | 404  (linearizable: readBarrier asks the leader)
  *   DELETE /kv/:key               -> 200 {index, term}
  *   GET    /status                -> raft.status() + {keys, pid, http}
+ *   GET    /kv                    -> 200 {lastApplied, entries: [[key, value], ...]} in the order keys
+ *                                    were first applied; local state, no read barrier (--debug only)
+ * With --debug, a `set` applied for a key that already holds that value also
+ * counts `__dup__/<key>` (the crash test writes each key once, so any such key
+ * means a command was applied twice).
  * Errors: 503 {code, message} (NO_LEADER, TIMEOUT, LEADERSHIP_LOST, ...).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -26,10 +31,11 @@ const { values: args } = parseArgs({
     http: { type: 'string' },
     data: { type: 'string' },
     'snapshot-threshold': { type: 'string', default: '1000' },
+    debug: { type: 'boolean', default: false },
   },
 });
 if (!args.id || !args.peers || !args.http || !args.data) {
-  console.error('usage: node.ts --id host:port --peers a,b,c --http PORT --data DIR [--snapshot-threshold N]');
+  console.error('usage: node.ts --id host:port --peers a,b,c --http PORT --data DIR [--snapshot-threshold N] [--debug]');
   process.exit(2);
 }
 
@@ -56,7 +62,13 @@ const raft = new KvRaft(args.id, {
 
 raft.listen('apply', (entry) => {
   const command = entry.command as Command;
-  if (command.op === 'set') raft.map.set(command.key, command.value);
+  if (command.op === 'set') {
+    if (args.debug && raft.map.get(command.key) === command.value) {
+      const dup = `__dup__/${command.key}`;
+      raft.map.set(dup, String(Number(raft.map.get(dup) ?? 0) + 1));
+    }
+    raft.map.set(command.key, command.value);
+  }
   else if (command.op === 'del') raft.map.delete(command.key);
 });
 raft.listen('refresh', (snapshot) => {
@@ -95,6 +107,9 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   const url = new URL(req.url ?? '/', 'http://localhost');
   if (url.pathname === '/status' && req.method === 'GET') {
     return send(res, 200, { ...raft.status(), keys: raft.map.size, pid: process.pid, http: Number(args.http) });
+  }
+  if (url.pathname === '/kv' && req.method === 'GET' && args.debug) {
+    return send(res, 200, { lastApplied: raft.status().lastApplied, entries: [...raft.map] });
   }
   const match = /^\/kv\/(.+)$/.exec(url.pathname);
   if (!match) return send(res, 404, { code: 'NOT_FOUND', message: 'try /kv/:key or /status' });
