@@ -26,6 +26,15 @@ export class Progress {
   /** Snapshot being sent: its index and how many bytes the follower holds. */
   snapshotIndex = 0;
   snapshotOffset = 0;
+  /**
+   * The snapshot being streamed and its serialized bytes, kept until the
+   * transfer finishes even if the leader compacts again meanwhile (otherwise a
+   * busy leader could restart a slow follower's transfer forever).
+   */
+  sendingSnapshot: { snapshot: { index: number; term: number; configuration: { voters: string[]; learners: string[] } }; bytes: Uint8Array } | null = null;
+
+  /** Commit index last sent to this follower. */
+  commitSent = 0;
 
   constructor(nextIndex: number) {
     this.nextIndex = nextIndex;
@@ -33,6 +42,7 @@ export class Progress {
 
   becomeProbe(): void {
     this.state = 'probe';
+    this.sendingSnapshot = null;
     this.nextIndex = this.matchIndex + 1;
     this.inflight.length = 0;
     this.probeSent = false;
@@ -40,6 +50,7 @@ export class Progress {
 
   becomeReplicate(): void {
     this.state = 'replicate';
+    this.sendingSnapshot = null;
     this.nextIndex = this.matchIndex + 1;
     this.inflight.length = 0;
   }

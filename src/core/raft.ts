@@ -731,6 +731,18 @@ export class RaftCore {
     }
   }
 
+  /**
+   * Tells replicating followers about a commit index they have not heard yet,
+   * so they apply (and settle their proposals) without waiting for the next
+   * heartbeat. Followers that just got entries already carry it.
+   */
+  private sendCommitUpdates(): void {
+    const commit = this.log.commitIndex;
+    for (const [peer, pr] of this.progress) {
+      if (pr.state === 'replicate' && pr.commitSent < commit && pr.matchIndex > pr.commitSent) this.sendHeartbeat(peer, pr, this.readRound);
+    }
+  }
+
   private sendHeartbeat(peer: string, pr: Progress, round: number): void {
     const prevLogIndex = Math.max(pr.matchIndex, this.log.snapshotIndex);
     const prevLogTerm = this.log.termAt(prevLogIndex);
@@ -743,6 +755,7 @@ export class RaftCore {
       leaderCommit: Math.min(this.log.commitIndex, prevLogIndex),
       readRound: round,
     });
+    pr.commitSent = Math.max(pr.commitSent, Math.min(this.log.commitIndex, prevLogIndex));
   }
 
   /**
@@ -759,7 +772,7 @@ export class RaftCore {
       if (prevLogTerm === undefined) {
         // The entries it needs were compacted away: stream the snapshot (§7).
         if (this.snapshot) {
-          pr.becomeSnapshot(this.snapshot.index);
+          pr.sendingSnapshot = null;
           this.sendSnapshotChunk(peer, pr, false);
           return true;
         }
@@ -775,6 +788,7 @@ export class RaftCore {
         leaderCommit: this.log.commitIndex,
         readRound: this.readRound,
       });
+      pr.commitSent = Math.max(pr.commitSent, this.log.commitIndex);
       sent = true;
       pr.lastSendAt = this.now;
       if (pr.state === 'probe') {
@@ -855,12 +869,15 @@ export class RaftCore {
   }
 
   private sendSnapshotChunk(peer: string, pr: Progress, retry: boolean): void {
-    const snapshot = this.snapshot;
-    if (!snapshot) return;
-    if (pr.snapshotIndex !== snapshot.index) pr.becomeSnapshot(snapshot.index);
+    if (pr.state !== 'snapshot' || pr.sendingSnapshot === null) {
+      const snapshot = this.snapshot;
+      if (!snapshot) return;
+      this.snapshotBytes ??= encodeSnapshot(snapshot);
+      pr.becomeSnapshot(snapshot.index);
+      pr.sendingSnapshot = { snapshot, bytes: this.snapshotBytes };
+    }
     if (retry && this.now - pr.lastSendAt < this.retryInterval()) return;
-    this.snapshotBytes ??= encodeSnapshot(snapshot);
-    const bytes = this.snapshotBytes;
+    const { snapshot, bytes } = pr.sendingSnapshot as NonNullable<Progress['sendingSnapshot']>;
     const offset = Math.min(pr.snapshotOffset, bytes.length);
     const end = Math.min(bytes.length, offset + this.snapshotChunkBytes);
     this.send(peer, this.term, {
@@ -1518,6 +1535,7 @@ export class RaftCore {
       this.broadcastPending = false;
       if (this.internalState === 'leader') this.broadcastAppend();
     }
+    if (this.internalState === 'leader') this.sendCommitUpdates();
     const ready: Ready = {
       entries: this.log.takeUnstable(),
       messages: this.messages,
