@@ -68,6 +68,12 @@ export interface CrashTestOptions {
   log?: (line: string) => void;
   /** Keep the temp dir (node logs and data) even on success. */
   keep?: boolean;
+  /**
+   * Checker self-test: tamper with the last node's state dump before it is
+   * checked (drop one acknowledged key, mark another as applied twice); the
+   * run must then report a loss and a duplicate.
+   */
+  sabotage?: boolean;
 }
 
 export interface CrashTestReport {
@@ -507,7 +513,7 @@ export async function runCrashTest(options: CrashTestOptions): Promise<CrashTest
     };
   }
   report.ok = failures.length === 0;
-  if (report.ok && !options.keep) rmSync(workdir, { recursive: true, force: true });
+  if ((report.ok || options.sabotage) && !options.keep) rmSync(workdir, { recursive: true, force: true });
   return report;
 
   // ------------------------------------------------------------------ helpers of the run
@@ -546,6 +552,11 @@ export async function runCrashTest(options: CrashTestOptions): Promise<CrashTest
       } catch (error) {
         fail(`${node.name}: could not read its state dump (GET /kv): ${(error as Error).message}`);
         continue;
+      }
+      if (options.sabotage && i === nodes.length - 1) {
+        const ackedKeys = writes.filter((w) => w.outcome === 'acked').map((w) => w.key);
+        dump.entries = dump.entries.filter(([key]) => key !== ackedKeys[0]);
+        dump.entries.push([`__dup__/${ackedKeys[1]}`, '1']);
       }
       const bad: string[] = [];
       const position = new Map<string, number>();

@@ -23,4 +23,12 @@ describe('crash test (3 processes, FileStorage, SIGKILL)', () => {
     expect(report.notRecovered, summary).toBe(0);
     expect(report.writes.acknowledged, summary).toBeGreaterThan(kills * 20);
   }, 170_000);
+
+  it('the checker reports a lost and a duplicated write (self-test on a tampered state dump)', async () => {
+    const report = await runCrashTest({ kills: 1, seed: 7, log: () => {}, sabotage: true, linearizableReads: false });
+    expect(report.ok).toBe(false);
+    expect(report.lost).toBe(1);
+    expect(report.duplicated).toBe(1);
+    expect(report.divergentNodes).toBe(1);
+  }, 60_000);
 });
