@@ -1,16 +1,9 @@
-import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import { resolve } from './vitest.config.js';
 
-const src = (path: string) => fileURLToPath(new URL(`./src/${path}`, import.meta.url));
-
+/** The cross-language interop tests (npm run test:interop). */
 export default defineConfig({
-  resolve: {
-    alias: [
-      { find: /^webraft\/binary$/, replacement: src('binary/index.ts') },
-      { find: /^webraft\/node$/, replacement: src('node/index.ts') },
-      { find: /^webraft$/, replacement: src('index.ts') },
-    ],
-  },
+  resolve,
   test: {
     include: ['test/interop/**/*.test.ts'],
     testTimeout: 120_000,
