@@ -18,12 +18,8 @@ export function realClock(): Clock {
   const perf = (globalThis as { performance?: { now(): number } }).performance;
   return {
     now: perf ? () => perf.now() : () => Date.now(),
-    setTimeout: (callback, delayMs) => {
-      const handle = setTimeout(callback, delayMs);
-      // Do not keep a Node process alive just for Raft timers.
-      (handle as { unref?: () => void }).unref?.();
-      return handle;
-    },
+    // A running node keeps a Node process alive, like a server, until end().
+    setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
     clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
   };
 }
