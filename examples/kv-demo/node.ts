@@ -12,7 +12,7 @@
  *   GET    /status                -> raft.status() + {keys, pid, http}
  *   GET    /kv                    -> 200 {lastApplied, entries: [[key, value], ...]} in the order keys
  *                                    were first applied; local state, no read barrier (--debug only)
- * With --debug, a `set` applied for a key that already holds that value also
+ * With --debug, FileStorage's repairs at load are logged (`storage: ...`), and a `set` applied for a key that already holds that value also
  * counts `__dup__/<key>` (the crash test writes each key once, so any such key
  * means a command was applied twice).
  * Errors: 503 {code, message} (NO_LEADER, TIMEOUT, LEADERSHIP_LOST, ...).
@@ -53,7 +53,8 @@ class KvRaft extends RaftInterface {
 
 const log = (...parts: unknown[]) => console.log(new Date().toISOString(), args.id, ...parts);
 
-const storage = new FileStorage(args.data);
+// --debug: log what FileStorage repairs at load (torn tails, leftover files of an interrupted rewrite).
+const storage = new FileStorage(args.data, args.debug ? { logger: { warn: (message) => log('storage:', message) } } : {});
 const raft = new KvRaft(args.id, {
   peers: args.peers.split(',').filter(Boolean),
   storage,

@@ -29,7 +29,7 @@
  * the same schedule; the interleaving with real processes still varies.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -83,6 +83,14 @@ export interface CrashTestReport {
   kills: number;
   leaderKills: number;
   burstKills: number;
+  /** Kills that left a snapshot or segment temp file behind (interrupted a rewrite). */
+  killedMidRewrite: number;
+  /** Kills after a new segment's rename but before the old generation was deleted. */
+  killedMidCleanup: number;
+  /** FileStorage repairs logged by restarted nodes (torn tails truncated, stale files removed). */
+  storageRepairs: { tornTails: number; other: number };
+  /** "restored snapshot" lines in node logs (a restart from a snapshot, or an InstallSnapshot). */
+  snapshotRestores: number;
   writes: { issued: number; acknowledged: number; indeterminate: number; refused: number; indeterminateLanded: number };
   lost: number;
   duplicated: number;
@@ -387,6 +395,8 @@ export async function runCrashTest(options: CrashTestOptions): Promise<CrashTest
 
   let leaderKills = 0;
   let burstKills = 0;
+  let killedMidRewrite = 0;
+  let killedMidCleanup = 0;
   let kills = 0;
   const writerLoops: Promise<void>[] = [];
   const finish = async (): Promise<void> => {
@@ -430,6 +440,15 @@ export async function runCrashTest(options: CrashTestOptions): Promise<CrashTest
       const killedAt = now();
       await kill(victim);
       kills++;
+      // What the kill interrupted: a temp file means a snapshot or segment was
+      // being written; two segments, that the old generation was not yet deleted.
+      try {
+        const files = readdirSync(victim.data);
+        if (files.some((f) => f.endsWith('.tmp'))) killedMidRewrite++;
+        else if (files.filter((f) => f.startsWith('wal-')).length > 1 || files.filter((f) => f.startsWith('snap-')).length > 1) killedMidCleanup++;
+      } catch {
+        // no data dir yet
+      }
       if (hitLeader) leaderKills++;
       if (burstHere) burstKills++;
       await sleep(downMs);
@@ -480,6 +499,9 @@ export async function runCrashTest(options: CrashTestOptions): Promise<CrashTest
       kills,
       leaderKills,
       burstKills,
+      killedMidRewrite,
+      killedMidCleanup,
+      ...logFigures(),
       writes: { issued: writes.length, acknowledged: c.acked, indeterminate: c.indeterminate, refused: c.refused, indeterminateLanded: verdict.indeterminateLanded },
       lost: verdict.lost,
       duplicated: verdict.duplicated,
@@ -505,7 +527,7 @@ export async function runCrashTest(options: CrashTestOptions): Promise<CrashTest
   if (!report) {
     const c = count();
     report = {
-      seed, ok: false, failures, kills, leaderKills, burstKills,
+      seed, ok: false, failures, kills, leaderKills, burstKills, killedMidRewrite, killedMidCleanup, ...logFigures(),
       writes: { issued: writes.length, acknowledged: c.acked, indeterminate: c.indeterminate, refused: c.refused, indeterminateLanded: 0 },
       lost: 0, duplicated: 0, phantoms: 0, misordered: 0, divergentNodes: 0,
       leaderRecovery: quantiles(leaderRecovery), fullRecovery: quantiles(fullRecovery), notRecovered,
@@ -517,6 +539,25 @@ export async function runCrashTest(options: CrashTestOptions): Promise<CrashTest
   return report;
 
   // ------------------------------------------------------------------ helpers of the run
+
+  function logFigures() {
+    const figures = { storageRepairs: { tornTails: 0, other: 0 }, snapshotRestores: 0 };
+    for (const node of nodes) {
+      let text = '';
+      try {
+        text = readFileSync(node.log, 'utf8');
+      } catch {
+        continue;
+      }
+      for (const line of text.split('\n')) {
+        if (line.includes(' storage: ')) {
+          if (/torn tail|incomplete save/.test(line)) figures.storageRepairs.tornTails++;
+          else figures.storageRepairs.other++;
+        } else if (line.includes('restored snapshot')) figures.snapshotRestores++;
+      }
+    }
+    return figures;
+  }
 
   function count() {
     let acked = 0;
@@ -676,6 +717,9 @@ export function formatReport(r: CrashTestReport): string {
   const rows: [string, string][] = [
     ['seed', String(r.seed)],
     ['kills', `${r.kills} (${r.leaderKills} of the leader, ${r.burstKills} during a write burst)`],
+    ['kills interrupting a rewrite', `${r.killedMidRewrite} mid snapshot/segment write (temp file left), ${r.killedMidCleanup} before old files were deleted`],
+    ['snapshot loads (restart or InstallSnapshot)', String(r.snapshotRestores)],
+    ['storage repairs at load', `${r.storageRepairs.tornTails} torn tails truncated, ${r.storageRepairs.other} other`],
     ['writes issued', String(r.writes.issued)],
     ['writes acknowledged', String(r.writes.acknowledged)],
     ['writes indeterminate', `${r.writes.indeterminate} (${r.writes.indeterminateLanded} of them applied)`],
