@@ -307,23 +307,29 @@ export abstract class RaftInterface {
     });
   }
 
-  /** Adds `address` as a voter (caught up as a learner first). Resolves when committed. Idempotent. */
-  async join(address: string): Promise<void> {
-    this.checkAddress(address);
-    await this.whenStarted();
-    return new Promise((resolve, reject) => {
-      const id = this.core.changeMembership('addVoter', address, this.membershipTimeout());
-      this.membershipChanges.set(id, { resolve, reject });
-      this.afterCoreCall();
-    });
+  /**
+   * Adds `address` as a voter (caught up as a learner first). Resolves when
+   * committed. Idempotent. Rejects with a `code` (e.g. TIMEOUT) when it cannot;
+   * a caller that ignores the promise does not get an unhandled rejection.
+   */
+  join(address: string): Promise<void> {
+    return handledRejection(this.changeMembership('addVoter', address));
   }
 
-  /** Removes `address` from the cluster. Resolves when committed. Idempotent. */
-  async leave(address: string): Promise<void> {
+  /**
+   * Removes `address` from the cluster. Resolves when committed. Idempotent.
+   * Like `join`, its rejection does not count as unhandled when ignored (the
+   * seed's `socket.on('close', () => this.raft.leave(this.address))` pattern).
+   */
+  leave(address: string): Promise<void> {
+    return handledRejection(this.changeMembership('remove', address));
+  }
+
+  private async changeMembership(changeType: 'addVoter' | 'remove', address: string): Promise<void> {
     this.checkAddress(address);
     await this.whenStarted();
     return new Promise((resolve, reject) => {
-      const id = this.core.changeMembership('remove', address, this.membershipTimeout());
+      const id = this.core.changeMembership(changeType, address, this.membershipTimeout());
       this.membershipChanges.set(id, { resolve, reject });
       this.afterCoreCall();
     });
@@ -846,6 +852,12 @@ const scheduleSoon: (callback: () => void) => void = (() => {
   }
   return (callback: () => void) => void setTimeout(callback, 0);
 })();
+
+/** Marks `promise` as handled (a caller that ignores it gets no unhandled rejection) and returns it unchanged. */
+function handledRejection<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => {});
+  return promise;
+}
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
