@@ -6,6 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { NodeInstance, RaftInterface } from 'webraft';
+import { decode, encode } from 'webraft/binary';
 import { waitFor } from './helpers.js';
 
 /** A fake socket hub: text frames between addresses, delivered with setImmediate. */
@@ -141,5 +142,40 @@ describe('seed example shape', () => {
     const r = await nodes.find((n) => !n.isLeader)!.propose('cmd');
     expect(r.index).toBeGreaterThan(0);
     expect(r.term).toBeGreaterThan(0);
+  });
+  it('a binary transport (webraft/binary encode/decode) carries the cluster, snapshots included', async () => {
+    const recorded: object[] = [];
+    class Binary extends NodeInstance {
+      override write(payload: object) {
+        recorded.push(payload);
+        const bytes = encode(payload as never);
+        expect(decode(bytes)).toStrictEqual(payload); // decode(encode(p)) deep-equals p
+        const from = this.raft.address;
+        setImmediate(() => rafts.get(this.address)?.gotData(from, decode(bytes)));
+      }
+    }
+    class BinaryRaft extends FooRaft {
+      override createInstance(address: string): NodeInstance {
+        return new Binary(address, this);
+      }
+      override createSnapshot() {
+        return [...this.log];
+      }
+      log: unknown[] = [];
+    }
+    const peers = ['p', 'q', 'r'];
+    const nodes = peers.map((id) => new BinaryRaft(id, { peers, snapshotThreshold: 4 }));
+    for (const n of nodes) {
+      n.listen('apply', (e) => void n.log.push(e.command));
+      n.listen('refresh', (snap: { data: unknown }, cb: () => void) => {
+        n.log = [...(snap.data as unknown[])];
+        cb();
+      });
+    }
+    await waitFor(() => nodes.some((n) => n.isLeader) && nodes.every((n) => n.leaderID !== null), 5000, 'leader');
+    for (let i = 0; i < 12; i++) await nodes[i % 3].propose({ i, big: 2 ** 53 - 1, s: 'é\u{1F600}' });
+    await waitFor(() => nodes.every((n) => n.log.length === 12));
+    for (const n of nodes) expect(n.log).toEqual(nodes[0].log);
+    expect(recorded.length).toBeGreaterThan(10);
   });
 });
