@@ -27,6 +27,10 @@ if (flags.help) {
   process.exit(0);
 }
 
+// Ctrl-C: exit, which SIGKILLs the nodes (the engine's 'exit' handler) and keeps the temp dir.
+process.on('SIGINT', () => process.exit(130));
+process.on('SIGTERM', () => process.exit(143));
+
 const report = await runCrashTest({
   kills: Math.max(0, Number(flags.kills)),
   seed: flags.seed !== undefined ? Number(flags.seed) : undefined,

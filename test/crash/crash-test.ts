@@ -268,8 +268,15 @@ export async function runCrashTest(options: CrashTestOptions): Promise<CrashTest
   let stopping = false;
   async function stopAll(): Promise<void> {
     stopping = true;
+    process.off('exit', killAllNow);
     await Promise.all(nodes.map((n) => kill(n)));
   }
+  // If this process exits mid-run (Ctrl-C, a test runner tearing down), take the nodes with it.
+  function killAllNow(): void {
+    stopping = true;
+    for (const n of nodes) n.child?.kill('SIGKILL');
+  }
+  process.on('exit', killAllNow);
 
   function tail(path: string, lines: number): string {
     try {
