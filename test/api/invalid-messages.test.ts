@@ -9,6 +9,15 @@ function quietNode(): TestRaft {
   return new TestRaft('b', net, { peers: ['a', 'b', 'c'], storage: new MemoryStorage() }, { heartbeatTimeout: 60_000, electionTimeout: 60_000 });
 }
 
+/** Waits until the node finished starting: bootstrap entry saved, committed and applied. */
+async function settled(n: TestRaft): Promise<void> {
+  await waitFor(() => {
+    const s = n.status();
+    return s.lastIndex >= 1 && s.lastApplied === s.commitIndex && s.commitIndex === s.lastIndex;
+  });
+  await sleep(10);
+}
+
 const heartbeat = (over: Record<string, unknown> = {}, body: Record<string, unknown> = {}) => ({
   from: 'a',
   to: 'b',
@@ -55,7 +64,7 @@ describe('invalid messages', () => {
     for (const via of ['raft.gotData', 'instance.gotData'] as const) {
       it(`${name} (${via})`, async () => {
         node = quietNode();
-        await waitFor(() => node!.status().lastIndex >= 1);
+        await settled(node!);
         const events: [string, Error][] = [];
         node.listen('invalid message', (from: string, error: Error) => {
           events.push([from, error]);
@@ -81,7 +90,7 @@ describe('invalid messages', () => {
 
   it('an arriving address that is not a non-empty string is rejected (the sender cannot be checked)', async () => {
     node = quietNode();
-    await waitFor(() => node!.status().lastIndex >= 1);
+    await settled(node!);
     const events: unknown[] = [];
     node.listen('invalid message', (from: unknown, error: Error) => {
       expect(error).toBeInstanceOf(Error);
@@ -97,7 +106,7 @@ describe('invalid messages', () => {
 
   it('an invalid payload from an unknown address creates no instance', async () => {
     node = quietNode();
-    await waitFor(() => node!.status().lastIndex >= 1);
+    await settled(node!);
     node.listen('invalid message', () => {});
     const before = node.created.length;
     node.gotData('zz', heartbeat({ from: 'zz', term: -1 }));
@@ -107,7 +116,7 @@ describe('invalid messages', () => {
 
   it('control: the valid heartbeat does change the node (so the cases above were not no-ops anyway)', async () => {
     node = quietNode();
-    await waitFor(() => node!.status().lastIndex >= 1);
+    await settled(node!);
     let invalid = 0;
     node.listen('invalid message', () => invalid++);
     node.gotData('a', heartbeat());
@@ -117,7 +126,7 @@ describe('invalid messages', () => {
 
   it('unknown keys are ignored; __proto__/constructor keys in a payload pollute nothing', async () => {
     node = quietNode();
-    await waitFor(() => node!.status().lastIndex >= 1);
+    await settled(node!);
     const text = `{"from":"a","to":"b","term":"5","__proto__":{"polluted":1},"constructor":{"prototype":{"polluted2":1}},"unknownKey":3,
       "appendEntriesRequest":{"prevLogIndex":"1","prevLogTerm":"1","leaderCommit":"1","__proto__":{"polluted3":1},
       "entries":[{"index":"2","term":"5","type":"ENTRY_TYPE_COMMAND","command":{"__proto__":{"polluted4":1},"constructor":{"prototype":{"polluted5":1}}}}]}}`;
@@ -154,7 +163,7 @@ describe('prototype-named keys in commands', () => {
 describe('a sender it must answer', () => {
   it('gets one instance, created on demand', async () => {
     const node = quietNode();
-    await waitFor(() => node.status().lastIndex >= 1);
+    await settled(node);
     const vote = { from: 'zz', to: 'b', term: '1', requestVoteRequest: { lastLogIndex: '0', lastLogTerm: '0' } };
     node.gotData('zz', vote);
     node.gotData('zz', vote);
