@@ -92,6 +92,8 @@ export interface CrashTestReport {
   /** "restored snapshot" lines in node logs (a restart from a snapshot, or an InstallSnapshot). */
   snapshotRestores: number;
   writes: { issued: number; acknowledged: number; indeterminate: number; refused: number; indeterminateLanded: number };
+  /** Indeterminate writes by cause (HTTP status and error code, or the client error). */
+  indeterminateCauses: Record<string, number>;
   lost: number;
   duplicated: number;
   phantoms: number;
@@ -509,6 +511,7 @@ export async function runCrashTest(options: CrashTestOptions): Promise<CrashTest
       killedMidRewrite,
       killedMidCleanup,
       ...logFigures(),
+      indeterminateCauses: causes(),
       writes: { issued: writes.length, acknowledged: c.acked, indeterminate: c.indeterminate, refused: c.refused, indeterminateLanded: verdict.indeterminateLanded },
       lost: verdict.lost,
       duplicated: verdict.duplicated,
@@ -534,7 +537,7 @@ export async function runCrashTest(options: CrashTestOptions): Promise<CrashTest
   if (!report) {
     const c = count();
     report = {
-      seed, ok: false, failures, kills, leaderKills, burstKills, killedMidRewrite, killedMidCleanup, ...logFigures(),
+      seed, ok: false, failures, kills, leaderKills, burstKills, killedMidRewrite, killedMidCleanup, ...logFigures(), indeterminateCauses: causes(),
       writes: { issued: writes.length, acknowledged: c.acked, indeterminate: c.indeterminate, refused: c.refused, indeterminateLanded: 0 },
       lost: 0, duplicated: 0, phantoms: 0, misordered: 0, divergentNodes: 0,
       leaderRecovery: quantiles(leaderRecovery), fullRecovery: quantiles(fullRecovery), notRecovered,
@@ -564,6 +567,12 @@ export async function runCrashTest(options: CrashTestOptions): Promise<CrashTest
       }
     }
     return figures;
+  }
+
+  function causes(): Record<string, number> {
+    const byCause: Record<string, number> = {};
+    for (const w of writes) if (w.outcome === 'indeterminate') byCause[w.detail ?? '?'] = (byCause[w.detail ?? '?'] ?? 0) + 1;
+    return Object.fromEntries(Object.entries(byCause).sort((a, b) => b[1] - a[1]));
   }
 
   function count() {
@@ -730,6 +739,7 @@ export function formatReport(r: CrashTestReport): string {
     ['writes issued', String(r.writes.issued)],
     ['writes acknowledged', String(r.writes.acknowledged)],
     ['writes indeterminate', `${r.writes.indeterminate} (${r.writes.indeterminateLanded} of them applied)`],
+    ['  by cause', Object.entries(r.indeterminateCauses).map(([cause, n]) => `${cause.trim()} ${n}`).join(', ') || '-'],
     ['writes refused (never sent)', String(r.writes.refused)],
     ['LOST acknowledged writes', String(r.lost)],
     ['DUPLICATED writes', String(r.duplicated)],
