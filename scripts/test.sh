@@ -14,7 +14,18 @@ step "typecheck"
 npm run --silent typecheck
 step "build (tsup)"
 npm run --silent build >/dev/null
-step "unit, API and simulation tests (vitest)"
-npx vitest run
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+step "unit, API, simulation, storage, browser and example tests (vitest)"
+npx vitest run --reporter=default --reporter=json --outputFile.json="$results/main.json"
 step "cross-language interop (npm run test:interop)"
-npm run --silent test:interop
+npm run --silent test:interop -- --reporter=default --reporter=json --outputFile.json="$results/interop.json"
+# One closing line for both runs (reached only when every step passed).
+node -e '
+  let passed = 0, failed = 0, skipped = 0;
+  for (const file of process.argv.slice(1)) {
+    const r = JSON.parse(require("fs").readFileSync(file, "utf8"));
+    passed += r.numPassedTests; failed += r.numFailedTests; skipped += r.numPendingTests + r.numTodoTests;
+  }
+  console.log(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+' "$results/main.json" "$results/interop.json"
