@@ -101,6 +101,8 @@ export interface CrashTestReport {
   divergentNodes: number;
   /** kill -> a leader that a majority of nodes follows (ms). */
   leaderRecovery: { max: number; p50: number; p99: number };
+  /** The same, for the kills of the leader only (an election). */
+  newLeaderRecovery: { max: number; p50: number; p99: number };
   /** kill -> every node up again and following one leader (ms). */
   fullRecovery: { max: number; p50: number; p99: number };
   notRecovered: number;
@@ -384,18 +386,28 @@ export async function runCrashTest(options: CrashTestOptions): Promise<CrashTest
   // ---- recovery
 
   const leaderRecovery: number[] = [];
+  const newLeaderRecovery: number[] = [];
   const fullRecovery: number[] = [];
   let notRecovered = 0;
 
-  /** Polls until every node is up and all follow one leader; resolves with the time a majority first had a leader. */
-  async function waitRecovered(since: number, timeoutMs: number): Promise<{ leaderAt: number; fullAt: number } | null> {
-    let leaderAt: number | undefined;
+  /** Polls until every node is up and all follow one leader; resolves with that time, or null after the timeout. */
+  async function waitRecovered(since: number, timeoutMs: number): Promise<number | null> {
     const deadline = since + timeoutMs;
     while (now() < deadline) {
       const statuses = await Promise.all(nodes.map(status));
-      if (leaderAt === undefined && agreedLeader(statuses, Math.floor(N / 2) + 1) >= 0) leaderAt = now();
-      if (statuses.every((s) => s !== null) && agreedLeader(statuses, N) >= 0) return { leaderAt: leaderAt ?? now(), fullAt: now() };
+      if (statuses.every((s) => s !== null) && agreedLeader(statuses, N) >= 0) return now();
       await sleep(20);
+    }
+    return null;
+  }
+
+  /** Polls (from the kill on, while the victim is down and restarting) until a majority follows a leader; resolves with that time. */
+  async function waitLeader(since: number, timeoutMs: number): Promise<number | null> {
+    const deadline = since + timeoutMs;
+    while (now() < deadline) {
+      const statuses = await Promise.all(nodes.map(status));
+      if (agreedLeader(statuses, Math.floor(N / 2) + 1) >= 0) return now();
+      await sleep(10);
     }
     return null;
   }
@@ -418,7 +430,7 @@ export async function runCrashTest(options: CrashTestOptions): Promise<CrashTest
   let report: CrashTestReport | undefined;
   try {
     for (const n of nodes) start(n);
-    if (!(await waitRecovered(now(), 30_000))) throw new Error('the cluster elected no leader within 30 s of starting');
+    if ((await waitRecovered(now(), 30_000)) === null) throw new Error('the cluster elected no leader within 30 s of starting');
     out(`cluster up in ${elapsed()}`);
     for (let k = 1; k <= WRITERS; k++) writerLoops.push(writer(k));
 
@@ -448,6 +460,7 @@ export async function runCrashTest(options: CrashTestOptions): Promise<CrashTest
       const downMs = rngKill() < 0.2 ? 0 : rngKill() * maxDown;
       const killedAt = now();
       await kill(victim);
+      const leaderBack = waitLeader(killedAt, recoveryTimeout);
       kills++;
       // What the kill interrupted: a temp file means a snapshot or segment was
       // being written; two segments, that the old generation was not yet deleted.
@@ -463,18 +476,20 @@ export async function runCrashTest(options: CrashTestOptions): Promise<CrashTest
       await sleep(downMs);
       victim.restarts++;
       start(victim);
-      const recovered = await waitRecovered(killedAt, recoveryTimeout);
-      if (!recovered) {
+      const fullAt = await waitRecovered(killedAt, recoveryTimeout);
+      const leaderAt = await leaderBack;
+      if (fullAt === null || leaderAt === null) {
         notRecovered++;
         const states = (await Promise.all(nodes.map(status))).map((s, i) => `${nodes[i].name}: ${s ? `${s.state} term ${s.term} leader ${s.leader} commit ${s.commitIndex} applied ${s.lastApplied}` : 'down/unresponsive'}`);
         fail(`kill ${kills} (${victim.name}${hitLeader ? ', the leader' : ''}): the cluster did not recover within ${recoveryTimeout} ms\n    ${states.join('\n    ')}`);
         break;
       }
-      leaderRecovery.push(recovered.leaderAt - killedAt);
-      fullRecovery.push(recovered.fullAt - killedAt);
+      leaderRecovery.push(leaderAt - killedAt);
+      if (hitLeader) newLeaderRecovery.push(leaderAt - killedAt);
+      fullRecovery.push(fullAt - killedAt);
       if (kills % progressEvery === 0 || kills === options.kills) {
         const c = count();
-        out(`  kill ${kills}/${options.kills} (${leaderKills} leaders) at ${elapsed()}: ${c.acked} acked, ${c.indeterminate} indeterminate, ${c.refused} refused; last recovery ${Math.round(recovered.fullAt - killedAt)} ms`);
+        out(`  kill ${kills}/${options.kills} (${leaderKills} leaders) at ${elapsed()}: ${c.acked} acked, ${c.indeterminate} indeterminate, ${c.refused} refused; last recovery ${Math.round(fullAt - killedAt)} ms`);
       }
     }
 
@@ -483,7 +498,7 @@ export async function runCrashTest(options: CrashTestOptions): Promise<CrashTest
     await finish();
     out(`load stopped at ${elapsed()}; waiting for every node to catch up`);
     const settled = await waitRecovered(now(), recoveryTimeout);
-    if (!settled) fail('no leader followed by every node after the load stopped');
+    if (settled === null) fail('no leader followed by every node after the load stopped');
     let finalStatuses: (Status | null)[] = [];
     let commit = 0;
     for (const deadline = now() + 30_000; ; await sleep(50)) {
@@ -519,6 +534,7 @@ export async function runCrashTest(options: CrashTestOptions): Promise<CrashTest
       misordered: verdict.misordered,
       divergentNodes: verdict.divergent,
       leaderRecovery: quantiles(leaderRecovery),
+      newLeaderRecovery: quantiles(newLeaderRecovery),
       fullRecovery: quantiles(fullRecovery),
       notRecovered,
       finalCommitIndex: commit,
@@ -540,7 +556,7 @@ export async function runCrashTest(options: CrashTestOptions): Promise<CrashTest
       seed, ok: false, failures, kills, leaderKills, burstKills, killedMidRewrite, killedMidCleanup, ...logFigures(), indeterminateCauses: causes(),
       writes: { issued: writes.length, acknowledged: c.acked, indeterminate: c.indeterminate, refused: c.refused, indeterminateLanded: 0 },
       lost: 0, duplicated: 0, phantoms: 0, misordered: 0, divergentNodes: 0,
-      leaderRecovery: quantiles(leaderRecovery), fullRecovery: quantiles(fullRecovery), notRecovered,
+      leaderRecovery: quantiles(leaderRecovery), newLeaderRecovery: quantiles(newLeaderRecovery), fullRecovery: quantiles(fullRecovery), notRecovered,
       finalCommitIndex: 0, snapshotIndex: [], linearizableReads: 0, elapsedMs: now() - t0, workdir, reproCommand,
     };
   }
@@ -748,6 +764,7 @@ export function formatReport(r: CrashTestReport): string {
     ['divergent nodes', String(r.divergentNodes)],
     ['not recovered', String(r.notRecovered)],
     ['leader back after kill', `p50 ${ms(r.leaderRecovery.p50)}, p99 ${ms(r.leaderRecovery.p99)}, max ${ms(r.leaderRecovery.max)}`],
+    ['  after a leader kill', `p50 ${ms(r.newLeaderRecovery.p50)}, p99 ${ms(r.newLeaderRecovery.p99)}, max ${ms(r.newLeaderRecovery.max)}`],
     ['all nodes back after kill', `p50 ${ms(r.fullRecovery.p50)}, p99 ${ms(r.fullRecovery.p99)}, max ${ms(r.fullRecovery.max)}`],
     ['final commitIndex', `${r.finalCommitIndex} (snapshotIndex per node: ${r.snapshotIndex.join(', ')})`],
     ['linearizable GETs checked', String(r.linearizableReads)],
