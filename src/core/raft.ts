@@ -325,7 +325,10 @@ export class RaftCore {
     if (this.internalState === 'leader') {
       deadline = Math.min(this.heartbeatDeadline, this.checkQuorum ? this.checkQuorumDeadline : Infinity);
       if (this.transfer) deadline = Math.min(deadline, this.transfer.deadline);
-      for (const change of this.leaderChanges) deadline = Math.min(deadline, change.deadline);
+      // Only the head of the queue expires, and only before its entry is appended (expireLeaderChanges):
+      // a later deadline that tick cannot act on would keep nextDeadline in the past (a busy timer).
+      const head = this.leaderChanges[0];
+      if (head && head.finalIndex === 0) deadline = Math.min(deadline, head.deadline);
     } else if (this.promotable) {
       deadline = this.electionDeadline;
     }
@@ -679,7 +682,10 @@ export class RaftCore {
     if (!body.success) {
       if (pr.state === 'snapshot') return;
       if (pr.state === 'replicate') pr.becomeProbe();
-      const probeIndex = body.conflictTerm > 0 ? this.log.lastIndexAtOrBelowTerm(body.conflictTerm, body.conflictIndex) : body.conflictIndex;
+      // Never probe beyond the follower's hint: below our snapshot the search returns snapshotIndex, which
+      // would probe the same prevLogIndex forever instead of falling back to InstallSnapshot.
+      const probeIndex =
+        body.conflictTerm > 0 ? Math.min(body.conflictIndex, this.log.lastIndexAtOrBelowTerm(body.conflictTerm, body.conflictIndex)) : body.conflictIndex;
       pr.nextIndex = Math.max(pr.matchIndex + 1, Math.min(pr.nextIndex, probeIndex + 1));
       pr.probeSent = false;
       this.sendAppend(message.from);
