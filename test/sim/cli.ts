@@ -1,7 +1,7 @@
 /**
  * Runs the deterministic simulation over many seeds.
  *
- *   npm run sim -- --seeds 10000 --nodes 3 [--start 1] [--steps 1000]
+ *   npm run sim -- --seeds 10000 --nodes 3 [--start 1] [--steps 1000] [--no-churn]
  *   npm run sim -- --seed 42 --nodes 3 --trace [--trace-file trace.txt] [--trace-lines 200]
  *
  * On a failure it prints the error, a one-line repro command, and the last
@@ -20,10 +20,11 @@ interface Args {
   traceFile?: string;
   traceLines: number;
   maxFailures: number;
+  churn: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { seeds: 100, start: 1, nodes: 3, steps: DEFAULT_STEPS, trace: false, traceLines: 200, maxFailures: 5 };
+  const args: Args = { seeds: 100, start: 1, nodes: 3, steps: DEFAULT_STEPS, trace: false, traceLines: 200, maxFailures: 5, churn: true };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = () => {
@@ -42,9 +43,11 @@ function parseArgs(argv: string[]): Args {
       case '--trace-file': args.traceFile = argv[++i]; args.trace = true; break;
       case '--trace-lines': args.traceLines = value(); break;
       case '--max-failures': args.maxFailures = value(); break;
+      case '--churn': args.churn = true; break;
+      case '--no-churn': args.churn = false; break;
       case '--help':
       case '-h':
-        console.log('usage: npm run sim -- --seeds N --nodes K [--start S] [--steps M] [--max-failures F] | --seed X --trace [--trace-file F]');
+        console.log('usage: npm run sim -- --seeds N --nodes K [--start S] [--steps M] [--max-failures F] [--no-churn] | --seed X --trace [--trace-file F]');
         process.exit(0);
         break;
       default:
@@ -56,10 +59,10 @@ function parseArgs(argv: string[]): Args {
 }
 
 function reportFailure(result: SimResult, args: Args): void {
-  const repro = reproCommand({ seed: result.seed, nodes: args.nodes, steps: args.steps });
+  const repro = reproCommand({ seed: result.seed, nodes: args.nodes, steps: args.steps, churn: args.churn });
   console.log(`\nFAIL seed ${result.seed}: ${result.error}`);
   console.log(`repro: ${repro}`);
-  const traced = runSeed({ seed: result.seed, nodes: args.nodes, steps: args.steps, trace: true, traceLimit: args.traceLines });
+  const traced = runSeed({ seed: result.seed, nodes: args.nodes, steps: args.steps, churn: args.churn, trace: true, traceLimit: args.traceLines });
   const text = traced.trace.join('\n');
   if (args.traceFile) {
     writeFileSync(args.traceFile, `${repro}\n${traced.error ?? 'passed when traced (nondeterminism!)'}\n\n${text}\n`);
@@ -74,7 +77,7 @@ function main(): void {
   const args = parseArgs(process.argv.slice(2));
   const started = performance.now();
   if (args.seed !== undefined) {
-    const result = runSeed({ seed: args.seed, nodes: args.nodes, steps: args.steps, trace: args.trace, traceLimit: args.traceLines });
+    const result = runSeed({ seed: args.seed, nodes: args.nodes, steps: args.steps, churn: args.churn, trace: args.trace, traceLimit: args.traceLines });
     const elapsed = ((performance.now() - started) / 1000).toFixed(2);
     if (args.trace && result.ok) {
       const text = result.trace.join('\n');
@@ -92,7 +95,7 @@ function main(): void {
         writeFileSync(args.traceFile, `${result.error}\n\n${text}\n`);
         console.log(`trace written to ${args.traceFile}`);
       } else console.log(`--- trace (last ${result.trace.length} events) ---\n${text}\n--- end of trace ---`);
-      console.log(`repro: ${reproCommand({ seed: result.seed, nodes: args.nodes, steps: args.steps })}`);
+      console.log(`repro: ${reproCommand({ seed: result.seed, nodes: args.nodes, steps: args.steps, churn: args.churn })}`);
     } else reportFailure(result, args);
     process.exitCode = 1;
     return;
@@ -103,9 +106,9 @@ function main(): void {
   let run = 0;
   let virtualMs = 0;
   const failedSeeds: number[] = [];
-  console.log(`simulating seeds ${args.start}..${args.start + args.seeds - 1} with ${args.nodes} nodes, ${args.steps} steps each`);
+  console.log(`simulating seeds ${args.start}..${args.start + args.seeds - 1} with ${args.nodes} nodes, ${args.steps} steps each, churn ${args.churn ? 'in half the seeds' : 'off'}`);
   for (let seed = args.start; seed < args.start + args.seeds; seed++) {
-    const result = runSeed({ seed, nodes: args.nodes, steps: args.steps });
+    const result = runSeed({ seed, nodes: args.nodes, steps: args.steps, churn: args.churn });
     run++;
     steps += result.steps;
     virtualMs += result.virtualMs;
@@ -127,7 +130,7 @@ function main(): void {
   );
   if (failures > 0) {
     console.log(`failed seeds: ${failedSeeds.slice(0, 50).join(' ')}${failedSeeds.length > 50 ? ' ...' : ''}`);
-    console.log(`first repro: ${reproCommand({ seed: failedSeeds[0], nodes: args.nodes, steps: args.steps })}`);
+    console.log(`first repro: ${reproCommand({ seed: failedSeeds[0], nodes: args.nodes, steps: args.steps, churn: args.churn })}`);
     process.exitCode = 1;
   }
 }

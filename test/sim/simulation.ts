@@ -12,13 +12,21 @@
  *
  * Faults (all from the seed): drop, duplication, delay and reordering,
  * symmetric and asymmetric partitions, crash and restart, compaction.
- * Invariants are checked after every step; a liveness check ends each run.
+ * Client load: proposals, ReadIndex reads and leadership transfers on random
+ * nodes. Churn seeds (half of them, unless `churn: false`) also start spare
+ * nodes with `peers: []` and add and remove members from random nodes while
+ * proposing (the leader included), retire removed nodes or keep them running,
+ * and re-add them, sometimes wiped (fresh storage, `peers: []`).
+ * Invariants are checked after every step; a liveness check with the final
+ * configuration ends each run, and churn seeds then check that a removed node
+ * left running does not disrupt the members.
  */
+import { bootstrapConfiguration, isMember, isVoter, members } from '../../src/core/membership.js';
 import { RaftCore } from '../../src/core/raft.js';
 import type { Ready } from '../../src/core/ready.js';
 import { readyNeedsSave } from '../../src/core/ready.js';
 import { SessionTable } from '../../src/core/sessions.js';
-import type { HardState, JsonValue, LogEntry, Message, Snapshot } from '../../src/core/types.js';
+import type { Configuration, HardState, JsonValue, LogEntry, Message, Snapshot } from '../../src/core/types.js';
 import { SeededRandom } from '../../src/testing/seeded-random.js';
 import { fromPayload, toPayload } from '../../src/wire/index.js';
 
@@ -33,6 +41,8 @@ export interface SimOptions {
   traceLimit?: number;
   /** Virtual ms the healed cluster gets to commit and apply a fresh proposal everywhere. */
   livenessMs?: number;
+  /** Membership churn in half the seeds (spare nodes, adds, removals, re-adds). Default true. */
+  churn?: boolean;
 }
 
 export interface SimResult {
@@ -59,6 +69,21 @@ export interface SimStats {
   compactions: number;
   snapshotsInstalled: number;
   leaders: number;
+  /** Churn seeds: spare nodes, membership changes issued / committed, wipes (fresh re-adds), retirements. */
+  churn: boolean;
+  spares: number;
+  membershipIssued: number;
+  membershipOk: number;
+  wipes: number;
+  retired: number;
+  /** ReadIndex reads issued / confirmed with a read index. */
+  reads: number;
+  readsOk: number;
+  /** Leadership transfers issued / reported successful. */
+  transfers: number;
+  transfersOk: number;
+  /** Churn seeds: the quiet phase ran with a removed member left running (1) or was skipped (0). */
+  disruptionChecked: number;
 }
 
 export const DEFAULT_STEPS = 700;
@@ -66,15 +91,16 @@ export const DEFAULT_STEPS = 700;
 export class SimFailure extends Error {}
 
 /** The repro command for one seed. */
-export function reproCommand(options: { seed: number; nodes: number; steps?: number }): string {
+export function reproCommand(options: { seed: number; nodes: number; steps?: number; churn?: boolean }): string {
   const steps = options.steps !== undefined && options.steps !== DEFAULT_STEPS ? ` --steps ${options.steps}` : '';
-  return `npm run sim -- --seed ${options.seed} --nodes ${options.nodes}${steps} --trace`;
+  const churn = options.churn === false ? ' --no-churn' : '';
+  return `npm run sim -- --seed ${options.seed} --nodes ${options.nodes}${steps}${churn} --trace`;
 }
 
 // ------------------------------------------------------------------ event queue
 
 type SimEvent =
-  | { kind: 'deliver'; from: string; to: string; text: string }
+  | { kind: 'deliver'; from: string; to: string; text: string; epoch: number }
   | { kind: 'saved'; node: number; generation: number; ready: Ready }
   | { kind: 'chaos' }
   | { kind: 'restart'; node: number };
@@ -177,6 +203,16 @@ class SimNode {
   maxTerm = 0;
   maxCommit = 0;
   maxApplied = 0;
+  /** Bootstrap peers when the storage is empty: the initial voters, or [] for a spare or a wiped node. */
+  peers: string[] = [];
+  /** Removed and stopped for good (until re-added): never restarted by a heal. */
+  retired = false;
+  /** Incremented when the storage is wiped: messages of an earlier incarnation are dropped. */
+  epoch = 0;
+  /** The configuration object last checked (the core replaces it whenever it changes). */
+  checkedConfig: Configuration | null = null;
+  checkedLast = -1;
+  checkedSnapshot = -1;
 
   constructor(
     readonly index: number,
@@ -233,7 +269,28 @@ export class Simulation {
   private steps = 0;
   private faults = true;
   private readonly traceLines: string[] = [];
-  readonly stats: SimStats = { messages: 0, dropped: 0, crashes: 0, partitions: 0, proposals: 0, applied: 0, compactions: 0, snapshotsInstalled: 0, leaders: 0 };
+  readonly stats: SimStats = {
+    messages: 0,
+    dropped: 0,
+    crashes: 0,
+    partitions: 0,
+    proposals: 0,
+    applied: 0,
+    compactions: 0,
+    snapshotsInstalled: 0,
+    leaders: 0,
+    churn: false,
+    spares: 0,
+    membershipIssued: 0,
+    membershipOk: 0,
+    wipes: 0,
+    retired: 0,
+    reads: 0,
+    readsOk: 0,
+    transfers: 0,
+    transfersOk: 0,
+    disruptionChecked: 0,
+  };
 
   // Per-seed configuration.
   private dropRate: number;
@@ -262,6 +319,26 @@ export class Simulation {
   private nextCommand = 1;
   private livenessIds = new Set<string>();
 
+  // Membership, reads and transfers.
+  /** Membership churn in this seed. */
+  private readonly churn: boolean;
+  /** The voters every initial member bootstraps with. */
+  private readonly initialVoters: string[];
+  /** Highest commit index any node ever reported: everything up to it is committed. */
+  private maxCommit = 0;
+  /** Committed configuration entries in index order (first application of each index). */
+  private readonly committedConfigs: { index: number; config: string; voters: string[] }[] = [];
+  /** `${node}:${generation}:${requestId}` -> what was asked. */
+  private readonly reads = new Map<string, { minIndex: number }>();
+  private readonly readsDone: { node: SimNode; generation: number; readIndex: number }[] = [];
+  private readonly transfers = new Map<string, { target: string | null; issuer: string; term: number; targetWasVoter: boolean }>();
+  private readonly membershipRequests = new Map<string, { changeType: 'addVoter' | 'remove'; address: string }>();
+  private readonly membershipAdded = new Set<string>();
+  /** After the fault phase: a message from a non-member must not change a member's term or leader. */
+  private quietMembers: Set<string> | null = null;
+  /** Latest deadline of a transfer request issued (no transfer may still be under way after it). */
+  private lastTransferDeadline = 0;
+
   constructor(options: SimOptions) {
     this.seed = options.seed;
     this.options = {
@@ -270,10 +347,16 @@ export class Simulation {
       trace: options.trace ?? false,
       traceLimit: options.traceLimit ?? 200,
       livenessMs: options.livenessMs ?? 10_000,
+      churn: options.churn ?? true,
     };
     const rng = new SeededRandom(options.seed);
     this.rng = rng;
-    this.ids = Array.from({ length: options.nodes }, (_, i) => String.fromCharCode(97 + i));
+    this.churn = (options.churn ?? true) && rng.chance(0.5);
+    const spares = this.churn ? Math.min(rng.range(1, 2), 26 - options.nodes) : 0;
+    this.stats.churn = this.churn;
+    this.stats.spares = spares;
+    this.ids = Array.from({ length: options.nodes + spares }, (_, i) => String.fromCharCode(97 + i));
+    this.initialVoters = this.ids.slice(0, options.nodes);
     this.dropRate = rng.chance(0.3) ? 0 : rng.next() * 0.15;
     this.dupRate = rng.chance(0.5) ? 0 : rng.next() * 0.1;
     this.slowRate = rng.next() * 0.1;
@@ -287,8 +370,10 @@ export class Simulation {
       maxInflight: rng.chance(0.5) ? 64 : rng.range(1, 4),
       snapshotChunkBytes: rng.chance(0.5) ? 64 * 1024 : rng.range(256, 4096),
     };
-    for (let i = 0; i < options.nodes; i++) {
+    for (let i = 0; i < this.ids.length; i++) {
       const node = new SimNode(i, this.ids[i], 0.9 + rng.next() * 0.2, rng.int(1000), rng.fork(), { hardState: null, snapshot: null, entries: [] });
+      // Spares are created with peers [] and wait until a member adds them.
+      node.peers = i < options.nodes ? [...this.initialVoters] : [];
       this.nodes.push(node);
     }
   }
@@ -300,7 +385,8 @@ export class Simulation {
     try {
       this.trace(
         `seed ${this.seed}: nodes ${this.ids.join(',')} drift ${this.nodes.map((n) => n.drift.toFixed(3)).join(',')} drop ${this.dropRate.toFixed(3)} dup ${this.dupRate.toFixed(3)} ` +
-          `slow ${this.slowRate.toFixed(3)} latency<=${this.maxLatency} save<=${this.saveLatency} snapshotThreshold ${this.snapshotThreshold} ${JSON.stringify(this.coreKnobs)}`,
+          `slow ${this.slowRate.toFixed(3)} latency<=${this.maxLatency} save<=${this.saveLatency} snapshotThreshold ${this.snapshotThreshold} ${JSON.stringify(this.coreKnobs)}` +
+          (this.churn ? ` churn: voters ${this.initialVoters.join(',')}, spares ${this.ids.slice(this.initialVoters.length).join(',')}` : ''),
       );
       for (const node of this.nodes) this.startNode(node);
       this.queue.push(this.rng.range(1, 50), { kind: 'chaos' });
@@ -311,6 +397,7 @@ export class Simulation {
       }
       if (this.faults) this.heal();
       this.liveness();
+      if (this.churn) this.disruptionPhase();
       this.finalChecks();
     } catch (thrown) {
       error = thrown instanceof SimFailure ? thrown.message : thrown instanceof Error ? `${thrown.name}: ${thrown.message}\n${thrown.stack ?? ''}` : String(thrown);
@@ -354,6 +441,8 @@ export class Simulation {
   private handle(event: SimEvent): void {
     switch (event.kind) {
       case 'deliver':
+        // A wiped node is a new incarnation: what its old one sent is gone with its connections.
+        if (event.epoch !== this.byId(event.from).epoch) return;
         return this.deliver(event.from, event.to, event.text);
       case 'saved':
         return this.saved(this.nodes[event.node], event.generation, event.ready);
@@ -363,7 +452,7 @@ export class Simulation {
         return;
       case 'restart': {
         const node = this.nodes[event.node];
-        if (!node.alive) this.startNode(node);
+        if (!node.alive && !node.retired) this.startNode(node);
         return;
       }
     }
@@ -390,9 +479,9 @@ export class Simulation {
       ...this.coreKnobs,
     });
     const stored = cloneDurable(node.durable);
-    node.core.start(stored, this.ids, node.localNow(this.now));
+    node.core.start(stored, node.peers, node.localNow(this.now));
     node.maxTerm = node.core.term;
-    this.trace(`${node.id} start gen ${node.generation}: term ${node.core.term} vote ${node.core.votedFor} commit ${node.core.commitIndex} log ${node.core.log.firstIndex()}..${node.core.log.lastIndex()} snapshot ${node.durable.snapshot?.index ?? 0}`);
+    this.trace(`${node.id} start gen ${node.generation}${node.peers.length === 0 ? ' (peers [])' : ''}: term ${node.core.term} vote ${node.core.votedFor} commit ${node.core.commitIndex} log ${node.core.log.firstIndex()}..${node.core.log.lastIndex()} snapshot ${node.durable.snapshot?.index ?? 0}`);
     this.pump(node);
   }
 
@@ -472,6 +561,9 @@ export class Simulation {
       node.pending.delete(failure.sequence);
       this.trace(`${node.id} proposal ${p.id} failed: ${failure.code}`);
     }
+    for (const result of ready.readResults) this.readResult(node, result);
+    for (const result of ready.membershipResults) this.membershipResult(node, result);
+    for (const result of ready.transferResults) this.transferResult(node, result);
     if (this.snapshotThreshold > 0 && node.lastApplied - node.core.log.snapshotIndex >= this.snapshotThreshold) this.compact(node);
   }
 
@@ -495,7 +587,7 @@ export class Simulation {
     for (let c = 0; c < copies; c++) {
       let delay = 1 + this.rng.int(this.maxLatency);
       if (this.faults && this.slowRate > 0 && this.rng.chance(this.slowRate)) delay += this.rng.int(400);
-      this.queue.push(this.now + delay, { kind: 'deliver', from: message.from, to: message.to, text });
+      this.queue.push(this.now + delay, { kind: 'deliver', from: message.from, to: message.to, text, epoch: this.byId(message.from).epoch });
     }
     if (this.options.trace) this.trace(`  send ${describe(message)}${copies > 1 ? ' (x2)' : ''}`);
   }
@@ -513,8 +605,18 @@ export class Simulation {
     if (message.to !== node.id) this.fail(`message for ${message.to} arrived at ${node.id}`);
     const local = node.localNow(this.now);
     if (this.options.trace) this.trace(`${to} recv @${local} ${describe(message)}`);
-    node.core.step(message, local);
+    const core = node.core;
+    const watch = this.quietMembers !== null && this.quietMembers.has(node.id) && !this.quietMembers.has(from);
+    const termBefore = core.term;
+    const leaderBefore = core.leaderId;
+    core.step(message, local);
     this.pump(node);
+    if (watch && node.alive && (core.term !== termBefore || (leaderBefore !== null && core.leaderId !== leaderBefore))) {
+      this.fail(
+        `disruption: ${describe(message)} from ${from}, not a member of the final configuration, ` +
+          `moved ${node.id} from term ${termBefore} leader ${leaderBefore} to term ${core.term} leader ${core.leaderId} (preVote ${this.coreKnobs.preVote}, checkQuorum ${this.coreKnobs.checkQuorum})`,
+      );
+    }
   }
 
   // ---------------------------------------------------------------- state machine
@@ -537,6 +639,12 @@ export class Simulation {
     const previous = this.applied[entry.index];
     if (previous === undefined) {
       this.applied[entry.index] = record;
+      if (entry.type === 'configuration' && entry.configuration) {
+        const last = this.committedConfigs[this.committedConfigs.length - 1];
+        if (last && last.index >= entry.index) this.fail(`committed configuration at ${entry.index} first applied after the one at ${last.index}`);
+        this.committedConfigs.push({ index: entry.index, config: configKey(entry.configuration), voters: [...entry.configuration.voters] });
+        this.trace(`${node.id} applies configuration ${entry.index}/${entry.term} ${configKey(entry.configuration)}`);
+      }
     } else if (previous.fingerprint !== record.fingerprint || previous.id !== record.id) {
       this.fail(
         `state machine safety: index ${entry.index} applied as ${previous.fingerprint} (admitted ${previous.id || 'no'}) by ${previous.by} ` +
@@ -567,6 +675,7 @@ export class Simulation {
 
   /** RaftInterface.applySnapshot (a refresh). */
   private applySnapshot(node: SimNode, snapshot: Snapshot): void {
+    this.checkSnapshotConfiguration(node, snapshot, 'installed');
     node.sessions.restore(snapshot.sessions);
     const data = snapshot.data as unknown as AppliedCommand[];
     if (!Array.isArray(data)) this.fail(`${node.id} got a snapshot at ${snapshot.index} whose data is not the state machine: ${JSON.stringify(snapshot.data).slice(0, 200)}`);
@@ -600,7 +709,9 @@ export class Simulation {
     const term = core.log.termAt(index);
     if (term === undefined || index > core.log.stableIndex || index <= core.log.snapshotIndex) return;
     const data = node.machine.map((c) => ({ i: c.i, id: c.id })) as unknown as JsonValue;
-    core.compact({ index, term, configuration: core.configurationAt(index), data, sessions: node.sessions.toSnapshot() });
+    const snapshot: Snapshot = { index, term, configuration: core.configurationAt(index), data, sessions: node.sessions.toSnapshot() };
+    this.checkSnapshotConfiguration(node, snapshot, 'taken');
+    core.compact(snapshot);
     this.stats.compactions++;
     this.trace(`${node.id} compact to ${index}/${term}`);
   }
@@ -609,6 +720,9 @@ export class Simulation {
 
   private chaos(): void {
     const rng = this.rng;
+    if (rng.chance(0.15)) this.issueRead();
+    if (this.faults && rng.chance(0.04)) this.issueTransfer();
+    if (this.churn && this.faults && rng.chance(0.15)) this.churnAction();
     const roll = rng.next();
     if (roll < 0.45 || !this.faults) {
       if (rng.chance(this.faults ? 1 : 0.6)) this.propose(rng.pick(this.nodes));
@@ -681,40 +795,358 @@ export class Simulation {
     this.faults = false;
     this.blocked.clear();
     this.trace(`HEAL everything (step ${this.steps})`);
-    for (const node of this.nodes) if (!node.alive) this.startNode(node);
+    for (const node of this.nodes) if (!node.alive && !node.retired) this.startNode(node);
+    this.reviveRetiredMembers();
   }
 
-  /** After healing: a leader is elected and a fresh proposal is applied on every node in bounded time. */
+  /** A retired node that some configuration still (or again) names is restarted from its storage. */
+  private reviveRetiredMembers(): void {
+    for (const node of this.nodes) {
+      if (node.alive || !node.retired) continue;
+      if (this.nodes.some((n) => n.alive && isMember(n.core.configuration, node.id))) {
+        node.retired = false;
+        this.trace(`${node.id} is a member again: restart from storage`);
+        this.startNode(node);
+      }
+    }
+  }
+
+  /** After healing: a leader is elected and a fresh proposal is applied on every member of the final configuration in bounded time. */
   private liveness(): void {
     const deadline = this.now + this.options.livenessMs;
-    let proposer = this.rng.pick(this.nodes);
-    let id = this.propose(proposer, true);
+    let id = this.propose(this.livenessProposer(), true);
     if (id) this.livenessIds.add(id);
     let nextRetry = this.now + 3500;
+    let nextRevive = this.now + 100;
     while (!this.livenessDone()) {
       if (this.now >= deadline || !this.step()) {
         const views = this.nodes
-          .map((n) => `${n.id}: ${n.core.state} term ${n.core.term} leader ${n.core.leaderId} commit ${n.core.commitIndex} applied ${n.lastApplied} last ${n.core.log.lastIndex()}`)
+          .map((n) => `${n.id}: ${n.alive ? '' : n.retired ? 'retired ' : 'down '}${n.core.state} term ${n.core.term} leader ${n.core.leaderId} commit ${n.core.commitIndex} applied ${n.lastApplied} last ${n.core.log.lastIndex()} config ${configKey(n.core.configuration)}`)
           .join('; ');
-        this.fail(`liveness: no fresh proposal applied on every node within ${this.options.livenessMs} ms after healing (${views})`);
+        this.fail(`liveness: no fresh proposal applied on every member within ${this.options.livenessMs} ms after healing (${views})`);
+      }
+      if (this.now >= nextRevive) {
+        this.reviveRetiredMembers();
+        nextRevive = this.now + 100;
       }
       if (this.now >= nextRetry) {
         // A client retries a proposal that timed out with a new one.
-        proposer = this.rng.pick(this.nodes);
-        id = this.propose(proposer, true);
+        id = this.propose(this.livenessProposer(), true);
         if (id) this.livenessIds.add(id);
         nextRetry = this.now + 3500;
       }
     }
   }
 
+  /** A random running node that counts itself a voter (a spare or removed node may not reach the leader). */
+  private livenessProposer(): SimNode {
+    const leader = this.currentLeader();
+    if (leader && this.rng.chance(0.8)) {
+      const inConfig = members(leader.core.configuration).map((a) => this.byId(a)).filter((n) => n.alive);
+      if (inConfig.length > 0) return this.rng.pick(inConfig);
+    }
+    const voters = this.nodes.filter((n) => n.alive && isVoter(n.core.configuration, n.id));
+    return voters.length > 0 ? this.rng.pick(voters) : this.rng.pick(this.nodes);
+  }
+
+  /** The running leader of the highest term, if any. */
+  private currentLeader(): SimNode | null {
+    let best: SimNode | null = null;
+    for (const n of this.nodes) if (n.alive && n.core.isLeader && (!best || n.core.term > best.core.term)) best = n;
+    return best;
+  }
+
   private livenessDone(): boolean {
-    for (const node of this.nodes) {
+    const leader = this.currentLeader();
+    if (!leader) return false;
+    const core = leader.core;
+    const config = core.configuration;
+    if (!isVoter(config, leader.id)) return false;
+    // The final configuration is committed.
+    for (let i = core.commitIndex + 1; i <= core.log.lastIndex(); i++) if (core.log.entryAt(i)?.type === 'configuration') return false;
+    for (const address of members(config)) {
+      const node = this.byId(address);
+      if (!node.alive) return false;
       let found = false;
       for (const id of this.livenessIds) if (node.machineIds.has(id)) found = true;
       if (!found) return false;
     }
-    return this.nodes.some((n) => n.core.isLeader);
+    return true;
+  }
+
+  /**
+   * Churn seeds, after liveness: the leader removes a follower that keeps
+   * running (it never hears of its removal: the leader stops replicating to
+   * it at once), then for a quiet while no message of a non-member may change
+   * a member's term or leader, and the leader and every member's term stay
+   * put (dissertation §4.2.3: needs PreVote or CheckQuorum's lease).
+   */
+  private disruptionPhase(): void {
+    if (!this.coreKnobs.preVote && !this.coreKnobs.checkQuorum) {
+      this.trace('disruption phase skipped: neither PreVote nor CheckQuorum');
+      return;
+    }
+    let leader = this.currentLeader();
+    if (!leader) this.fail('disruption phase: no leader after liveness');
+    // Let transfers issued during the faults run out first.
+    while (this.now < this.lastTransferDeadline + 50) if (!this.step()) break;
+    leader = this.currentLeader();
+    if (!leader) return;
+    const followers = leader.core.configuration.voters.filter((v) => v !== leader!.id && this.byId(v).alive);
+    if (followers.length > 0 && leader.core.configuration.voters.length >= 3) {
+      const victim = this.rng.pick(followers);
+      const requestId = leader.core.changeMembership('remove', victim, 3000);
+      const key = `${leader.index}:${leader.generation}:${requestId}`;
+      this.membershipRequests.set(key, { changeType: 'remove', address: victim });
+      this.stats.membershipIssued++;
+      this.trace(`${leader.id} (leader) removes ${victim}, which keeps running`);
+      this.pump(leader);
+      const deadline = this.now + 4000;
+      while (this.membershipRequests.has(key) && this.now < deadline) if (!this.step()) break;
+    }
+    leader = this.currentLeader();
+    if (!leader) this.fail('disruption phase: no leader after the removal');
+    const outsiders = this.nodes.filter((n) => n.alive && !isMember(leader!.core.configuration, n.id) && isVoter(n.core.configuration, n.id));
+    if (outsiders.length === 0) {
+      this.trace('disruption phase: no removed node that still counts itself a voter is running');
+      return;
+    }
+    this.stats.disruptionChecked++;
+    const config = configKey(leader.core.configuration);
+    const memberNodes = members(leader.core.configuration).map((a) => this.byId(a));
+    const terms = memberNodes.map((n) => n.core.term);
+    const leaderTerm = leader.core.term;
+    this.trace(`QUIET: leader ${leader.id} term ${leaderTerm}, members ${memberNodes.map((n) => n.id).join(',')}, removed but running: ${outsiders.map((n) => n.id).join(',')}`);
+    this.quietMembers = new Set(memberNodes.map((n) => n.id));
+    const end = this.now + 2500;
+    while (this.now < end) if (!this.step()) break;
+    this.quietMembers = null;
+    if (configKey(leader.core.configuration) !== config) {
+      this.trace('disruption phase: the configuration changed during the quiet phase (a late change); state not compared');
+      return;
+    }
+    if (!leader.alive || !leader.core.isLeader || leader.core.term !== leaderTerm) {
+      this.fail(`disruption: leader ${leader.id} of term ${leaderTerm} is now ${leader.core.state} in term ${leader.core.term} with removed node(s) ${outsiders.map((n) => n.id).join(',')} running`);
+    }
+    memberNodes.forEach((n, i) => {
+      if (n.core.term !== terms[i]) this.fail(`disruption: member ${n.id}'s term went from ${terms[i]} to ${n.core.term} with removed node(s) ${outsiders.map((o) => `${o.id} (term ${o.core.term})`).join(',')} running`);
+    });
+  }
+
+  // ---------------------------------------------------------------- membership, reads, transfers
+
+  private byId(id: string): SimNode {
+    return this.nodes[id.charCodeAt(0) - 97];
+  }
+
+  /** The configuration as the running leader of the highest term sees it, else as the most advanced running node does. */
+  private viewConfiguration(): Configuration | null {
+    const leader = this.currentLeader();
+    if (leader) return leader.core.configuration;
+    let best: SimNode | null = null;
+    for (const n of this.nodes) {
+      if (!n.alive || n.core.configuration.voters.length === 0) continue;
+      if (!best || n.core.term > best.core.term || (n.core.term === best.core.term && n.core.log.lastIndex() > best.core.log.lastIndex())) best = n;
+    }
+    return best ? best.core.configuration : null;
+  }
+
+  /** The latest configuration in a node's durable state (what it restarts with). */
+  private durableConfiguration(node: SimNode): Configuration {
+    const d = node.durable;
+    for (let i = d.entries.length - 1; i >= 0; i--) {
+      const e = d.entries[i];
+      if (e.type === 'configuration' && e.configuration) return e.configuration;
+    }
+    if (d.snapshot) return d.snapshot.configuration;
+    if (!d.hardState && d.entries.length === 0) return bootstrapConfiguration(node.id, node.peers);
+    return { voters: [], learners: [] };
+  }
+
+  /** True when no node other than `node` (running or not) counts it a member: wiping its storage loses no vote or entry. */
+  private safeToWipe(node: SimNode): boolean {
+    for (const n of this.nodes) {
+      if (n === node) continue;
+      const config = n.alive ? n.core.configuration : this.durableConfiguration(n);
+      if (isMember(config, node.id)) return false;
+    }
+    return true;
+  }
+
+  /** Restarts a node with empty storage and peers []: a new server under the old address. */
+  private wipe(node: SimNode): void {
+    if (node.alive) {
+      node.alive = false;
+      node.saving = null;
+      node.timerAt = Infinity;
+    }
+    node.durable = { hardState: null, snapshot: null, entries: [] };
+    node.peers = [];
+    node.epoch++;
+    node.retired = false;
+    this.stats.wipes++;
+    this.trace(`${node.id} WIPED (fresh storage, peers [])`);
+    this.startNode(node);
+  }
+
+  /** One membership action: add a spare or removed node (re-adding it, wiped or not), remove a member (sometimes the leader), or retire a removed node. */
+  private churnAction(): void {
+    const rng = this.rng;
+    const config = this.viewConfiguration();
+    if (!config) return;
+    const outsiders = this.nodes.filter((n) => !isMember(config, n.id));
+    const roll = rng.next();
+    if (roll < 0.2 && outsiders.some((n) => n.alive)) {
+      // Retire a removed node: stopped for good unless it is added again.
+      const node = rng.pick(outsiders.filter((n) => n.alive));
+      node.alive = false;
+      node.saving = null;
+      node.timerAt = Infinity;
+      node.retired = true;
+      this.stats.retired++;
+      this.trace(`${node.id} RETIRED (removed, stopped)`);
+      return;
+    }
+    let changeType: 'addVoter' | 'remove';
+    let target: SimNode;
+    if (roll < 0.6 && outsiders.length > 0) {
+      changeType = 'addVoter';
+      target = rng.pick(outsiders);
+      const wasMember = target.peers.length > 0 || target.durable.hardState !== null;
+      if (wasMember && (!target.alive || rng.chance(0.5)) && this.safeToWipe(target)) this.wipe(target);
+      else if (!target.alive) {
+        target.retired = false;
+        this.trace(`${target.id} restarted from storage to be re-added`);
+        this.startNode(target);
+      }
+    } else {
+      const all = members(config);
+      if (all.length <= 1) return;
+      changeType = 'remove';
+      const leader = this.currentLeader();
+      target = leader && rng.chance(0.3) ? leader : this.byId(rng.pick(all));
+    }
+    const running = this.nodes.filter((n) => n.alive);
+    if (running.length === 0) return;
+    const from = rng.pick(running);
+    const requestId = from.core.changeMembership(changeType, target.id, rng.range(500, 4000));
+    this.membershipRequests.set(`${from.index}:${from.generation}:${requestId}`, { changeType, address: target.id });
+    this.stats.membershipIssued++;
+    this.trace(`${from.id} asks ${changeType} ${target.id} (${from.core.state}, leader ${from.core.leaderId}, config ${configKey(from.core.configuration)})`);
+    this.pump(from);
+  }
+
+  private membershipResult(node: SimNode, result: { requestId: number; code?: string }): void {
+    const key = `${node.index}:${node.generation}:${result.requestId}`;
+    const request = this.membershipRequests.get(key);
+    if (!request) this.fail(`${node.id} got a membership result for unknown request ${result.requestId}`);
+    this.membershipRequests.delete(key);
+    this.trace(`${node.id} ${request.changeType} ${request.address}: ${result.code ?? 'ok'}`);
+    if (result.code) return;
+    this.stats.membershipOk++;
+    if (request.changeType === 'addVoter') this.membershipAdded.add(request.address);
+  }
+
+  private issueRead(): void {
+    const running = this.nodes.filter((n) => n.alive);
+    if (running.length === 0) return;
+    const node = this.rng.pick(running);
+    // A read must see everything committed before it started, wherever that commit is known.
+    const minIndex = this.maxCommit;
+    const requestId = node.core.readIndex(this.rng.range(300, 3000));
+    this.reads.set(`${node.index}:${node.generation}:${requestId}`, { minIndex });
+    this.stats.reads++;
+    if (this.options.trace) this.trace(`${node.id} readIndex #${requestId} (${node.core.state}, leader ${node.core.leaderId}, cluster commit ${minIndex})`);
+    this.pump(node);
+  }
+
+  private readResult(node: SimNode, result: { requestId: number; code?: string; readIndex?: number }): void {
+    const key = `${node.index}:${node.generation}:${result.requestId}`;
+    const read = this.reads.get(key);
+    if (!read) this.fail(`${node.id} got a read result for unknown request ${result.requestId}`);
+    this.reads.delete(key);
+    if (result.code) {
+      if (this.options.trace) this.trace(`${node.id} read #${result.requestId} failed: ${result.code}`);
+      return;
+    }
+    const readIndex = result.readIndex ?? -1;
+    if (readIndex < read.minIndex) {
+      this.fail(`linearizable read: ${node.id} read #${result.requestId} returned read index ${readIndex}, but ${read.minIndex} was committed before the read was issued`);
+    }
+    if (readIndex > this.maxCommit) this.fail(`read #${result.requestId} on ${node.id} returned read index ${readIndex}, beyond any commit index (${this.maxCommit})`);
+    this.stats.readsOk++;
+    this.readsDone.push({ node, generation: node.generation, readIndex });
+    if (this.options.trace) this.trace(`${node.id} read #${result.requestId} at ${readIndex} (issued at cluster commit ${read.minIndex})`);
+  }
+
+  private issueTransfer(): void {
+    const rng = this.rng;
+    const leaders = this.nodes.filter((n) => n.alive && n.core.isLeader);
+    const running = this.nodes.filter((n) => n.alive);
+    if (running.length === 0) return;
+    const node = leaders.length > 0 && rng.chance(0.7) ? rng.pick(leaders) : rng.pick(running);
+    const voters = node.core.configuration.voters;
+    let target: string | null = null;
+    const roll = rng.next();
+    if (roll < 0.1) target = rng.pick(this.ids);
+    else if (roll < 0.85 && voters.length > 0) target = rng.pick(voters);
+    const timeout = rng.range(200, 1500);
+    this.lastTransferDeadline = Math.max(this.lastTransferDeadline, this.now + Math.ceil(timeout / node.drift) + 10);
+    const requestId = node.core.transferLeadership(target, timeout);
+    this.transfers.set(`${node.index}:${node.generation}:${requestId}`, {
+      target,
+      issuer: node.id,
+      term: node.core.term,
+      targetWasVoter: target === null || isVoter(node.core.configuration, target),
+    });
+    this.stats.transfers++;
+    this.trace(`${node.id} transferLeadership(${target ?? 'null'}) (${node.core.state} term ${node.core.term})`);
+    this.pump(node);
+  }
+
+  private transferResult(node: SimNode, result: { requestId: number; code?: string }): void {
+    const key = `${node.index}:${node.generation}:${result.requestId}`;
+    const t = this.transfers.get(key);
+    if (!t) this.fail(`${node.id} got a transfer result for unknown request ${result.requestId}`);
+    this.transfers.delete(key);
+    this.trace(`${node.id} transfer to ${t.target ?? 'null'}: ${result.code ?? 'ok'}`);
+    if (result.code) return;
+    if (!t.targetWasVoter) this.fail(`transfer to ${t.target}, not a voter of ${t.issuer}'s configuration, reported success`);
+    // Success means the target (any other node when none was named) led a term at or after the request.
+    let ok = false;
+    for (const [term, leader] of this.leaderOfTerm) {
+      if (term >= t.term && (t.target === null ? leader !== t.issuer : leader === t.target)) ok = true;
+    }
+    if (!ok) {
+      const leaders = [...this.leaderOfTerm].filter(([term]) => term >= t.term).map(([term, l]) => `${term}:${l}`).join(' ');
+      this.fail(`transfer from ${t.issuer} (term ${t.term}) to ${t.target ?? 'null'} reported success, but the leaders since were ${leaders || 'none'}`);
+    }
+    this.stats.transfersOk++;
+  }
+
+  /** Membership travels in snapshots: a snapshot's configuration is the committed one in force at its index. */
+  private checkSnapshotConfiguration(node: SimNode, snapshot: Snapshot, what: string): void {
+    const expected = this.committedConfigurationAt(snapshot.index);
+    if (expected !== undefined && configKey(snapshot.configuration) !== expected) {
+      this.fail(`snapshot ${what} on ${node.id} at ${snapshot.index} holds configuration ${configKey(snapshot.configuration)}, but ${expected} was in force at that index`);
+    }
+  }
+
+  /** The committed configuration in force at `index`, when every entry up to it was applied somewhere. */
+  private committedConfigurationAt(index: number): string | undefined {
+    if (index >= this.applied.length) return undefined;
+    const list = this.committedConfigs;
+    let lo = 0;
+    let hi = list.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid].index <= index) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found >= 0 ? list[found].config : undefined;
   }
 
   // ---------------------------------------------------------------- invariants
@@ -728,13 +1160,23 @@ export class Simulation {
         if (known === undefined) {
           this.leaderOfTerm.set(core.term, node.id);
           this.stats.leaders++;
-          this.trace(`${node.id} is LEADER of term ${core.term} (log ${core.log.firstIndex()}..${core.log.lastIndex()}, commit ${core.commitIndex})`);
+          this.trace(`${node.id} is LEADER of term ${core.term} (log ${core.log.firstIndex()}..${core.log.lastIndex()}, commit ${core.commitIndex}, config ${configKey(core.configuration)})`);
+          // Election safety with changing voter sets: only a voter of its own configuration wins.
+          if (!isVoter(core.configuration, node.id)) this.fail(`${node.id} became leader of term ${core.term} but is not a voter of its configuration ${configKey(core.configuration)}`);
           this.checkLeaderCompleteness(node);
         } else if (known !== node.id) {
           this.fail(`election safety: ${known} and ${node.id} are both leaders of term ${core.term}`);
         }
         if ((this.committedInTerm.get(core.term) ?? 0) < core.commitIndex) this.committedInTerm.set(core.term, core.commitIndex);
       }
+      if (core.state === 'candidate' && !isVoter(core.configuration, node.id)) {
+        this.fail(`${node.id} campaigns (term ${core.term}) but is not a voter of its configuration ${configKey(core.configuration)}`);
+      }
+      if (core.commitIndex > this.maxCommit) this.maxCommit = core.commitIndex;
+      if (core.isLeader) this.checkPendingConfigurations(node);
+      const log = core.log;
+      if (core.configuration !== node.checkedConfig || log.lastIndex() < node.checkedLast || log.snapshotIndex !== node.checkedSnapshot) this.checkConfiguration(node);
+      node.checkedLast = log.lastIndex();
       if (core.term < node.maxTerm) this.fail(`${node.id} term went back from ${node.maxTerm} to ${core.term}`);
       node.maxTerm = core.term;
       if (core.commitIndex < node.maxCommit) this.fail(`${node.id} commit index went back from ${node.maxCommit} to ${core.commitIndex}`);
@@ -742,6 +1184,52 @@ export class Simulation {
       if (node.lastApplied < node.maxApplied) this.fail(`${node.id} applied index went back from ${node.maxApplied} to ${node.lastApplied}`);
       node.maxApplied = node.lastApplied;
       if (node.lastApplied > core.commitIndex) this.fail(`${node.id} applied ${node.lastApplied} beyond its commit index ${core.commitIndex}`);
+    }
+  }
+
+  /**
+   * At most one configuration change is uncommitted in a leader's log (§4.1):
+   * every configuration entry a leader appends follows one it knew committed,
+   * so above the cluster's commit index a log holds at most one.
+   */
+  private checkPendingConfigurations(node: SimNode): void {
+    const log = node.core.log;
+    let pending = 0;
+    for (let i = Math.max(this.maxCommit, log.snapshotIndex) + 1; i <= log.lastIndex(); i++) {
+      if (log.entryAt(i)?.type === 'configuration' && ++pending > 1) {
+        this.fail(`leader ${node.id} (term ${node.core.term}) has two uncommitted configuration entries (the second at ${i}; cluster commit ${this.maxCommit})`);
+      }
+    }
+  }
+
+  /**
+   * A node's configuration is the latest one in its log, or its snapshot's
+   * when the log holds none (dissertation §4.1): so two nodes whose logs
+   * match at an index (log matching) use the same configuration there.
+   */
+  private checkConfiguration(node: SimNode): void {
+    const core = node.core;
+    const log = core.log;
+    node.checkedConfig = core.configuration;
+    node.checkedSnapshot = log.snapshotIndex;
+    let expected: Configuration | undefined;
+    let from = 'its snapshot';
+    for (let i = log.lastIndex(); i > log.snapshotIndex; i--) {
+      const entry = log.entryAt(i);
+      if (entry?.type === 'configuration' && entry.configuration) {
+        expected = entry.configuration;
+        from = `its entry ${i}/${entry.term}`;
+        break;
+      }
+    }
+    expected ??= core.latestSnapshot?.configuration;
+    if (expected === undefined) {
+      if (log.lastIndex() === 0 && core.configuration.voters.length === 0 && core.configuration.learners.length === 0) return;
+      if (log.lastIndex() === 0) return;
+      this.fail(`${node.id} has a log ${log.firstIndex()}..${log.lastIndex()} without configuration entry or snapshot, and uses ${configKey(core.configuration)}`);
+    }
+    if (configKey(expected) !== configKey(core.configuration)) {
+      this.fail(`${node.id} uses configuration ${configKey(core.configuration)} but ${from} says ${configKey(expected)} (log ${log.firstIndex()}..${log.lastIndex()})`);
     }
   }
 
@@ -803,6 +1291,20 @@ export class Simulation {
     for (const [id, index] of this.settled) {
       if (this.appliedAt.get(id) !== index) this.fail(`proposal ${id} settled at ${index} but applied at ${this.appliedAt.get(id)}`);
     }
+    for (const node of this.nodes) if (node.alive) this.checkConfiguration(node);
+    // A confirmed read is eventually applied by its node (when that node is still a member, in the same run).
+    const leader = this.currentLeader();
+    const unapplied = () =>
+      this.readsDone.filter(
+        (r) => r.node.alive && r.node.generation === r.generation && leader !== null && isMember(leader.core.configuration, r.node.id) && r.node.lastApplied < r.readIndex,
+      );
+    const drainUntil = this.now + 2000;
+    while (unapplied().length > 0 && this.now < drainUntil) if (!this.step()) break;
+    for (const read of unapplied()) this.fail(`${read.node.id} confirmed a read at ${read.readIndex} but has applied only ${read.node.lastApplied}`);
+    // An addVoter reported done put its node in a committed configuration as a voter.
+    for (const address of this.membershipAdded) {
+      if (!this.committedConfigs.some((c) => c.voters.includes(address))) this.fail(`addVoter ${address} reported success, but no committed configuration has it as a voter`);
+    }
   }
 
   // ---------------------------------------------------------------- helpers
@@ -821,6 +1323,10 @@ export class Simulation {
   get lastTrace(): string[] {
     return this.traceLines.slice(-this.options.traceLimit);
   }
+}
+
+function configKey(config: Configuration): string {
+  return `voters [${config.voters.join(',')}] learners [${config.learners.join(',')}]`;
 }
 
 function cloneJson<T>(value: T): T {
