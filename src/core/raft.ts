@@ -172,6 +172,8 @@ export class RaftCore {
   configuration: Configuration = { voters: [], learners: [] };
   /** Index of the entry that set `configuration` (0: bootstrap or snapshot). */
   private configurationIndex = 0;
+  /** Voters of the configuration before `configuration` (see `promotable`). */
+  private previousVoters: string[] = [];
   /** Index up to which committed entries were handed out to be applied. */
   private handedOutIndex = 0;
   /** Highest index the state machine has applied (reported by the API layer). */
@@ -305,8 +307,22 @@ export class RaftCore {
   }
 
   /** True when this node is a voter of its latest configuration (may campaign). */
-  private get promotable(): boolean {
-    return isVoter(this.configuration, this.id);
+  /**
+   * True when this node may campaign: it is a voter of its latest
+   * configuration, or its latest configuration removes it but is not committed
+   * yet while it was a voter before. In that second case it may hold the only
+   * up-to-date log (a leader that appended its own removal and then lost
+   * leadership): it campaigns counting only the new voters, commits the change
+   * and steps down, like a leader that removed itself (dissertation §4.2.2).
+   */
+  get promotable(): boolean {
+    if (isVoter(this.configuration, this.id)) return true;
+    return this.configurationIndex > this.log.commitIndex && this.previousVoters.includes(this.id);
+  }
+
+  /** Index of the entry (or snapshot) that set the latest configuration. */
+  get latestConfigurationIndex(): number {
+    return this.configurationIndex;
   }
 
   // --------------------------------------------------------------- time
@@ -686,6 +702,14 @@ export class RaftCore {
       // would probe the same prevLogIndex forever instead of falling back to InstallSnapshot.
       const probeIndex =
         body.conflictTerm > 0 ? Math.min(body.conflictIndex, this.log.lastIndexAtOrBelowTerm(body.conflictTerm, body.conflictIndex)) : body.conflictIndex;
+      const followerMatchesThere = probeIndex === body.conflictIndex && this.log.termAt(probeIndex) === body.conflictTerm;
+      if (probeIndex <= this.log.snapshotIndex && !followerMatchesThere && this.snapshot) {
+        // The follower diverges at or below our snapshot: only the snapshot can repair it (§7).
+        // (Probing at snapshotIndex again would be rejected forever.)
+        pr.sendingSnapshot = null;
+        this.sendSnapshotChunk(message.from, pr, false);
+        return;
+      }
       pr.nextIndex = Math.max(pr.matchIndex + 1, Math.min(pr.nextIndex, probeIndex + 1));
       pr.probeSent = false;
       this.sendAppend(message.from);
@@ -870,8 +894,8 @@ export class RaftCore {
       const entry = this.log.entryAt(i);
       if (entry?.type === 'configuration' && entry.configuration) return cloneConfiguration(entry.configuration);
     }
-    if (this.snapshot) return cloneConfiguration(this.snapshot.configuration);
-    return cloneConfiguration(this.configuration);
+    if (this.snapshot && this.snapshot.index <= index) return cloneConfiguration(this.snapshot.configuration);
+    return { voters: [], learners: [] };
   }
 
   private sendSnapshotChunk(peer: string, pr: Progress, retry: boolean): void {
@@ -995,6 +1019,7 @@ export class RaftCore {
       this.configuration = cloneConfiguration(this.snapshot.configuration);
       this.configurationIndex = this.snapshot.index;
     }
+    this.previousVoters = this.configurationIndex > 0 ? this.configurationAt(this.configurationIndex - 1).voters : [];
     if (report) this.reportMembershipDiff(previous, this.configuration);
   }
 
@@ -1008,6 +1033,7 @@ export class RaftCore {
   private appendConfiguration(next: Configuration): LogEntry {
     const previous = this.configuration;
     const entry = this.appendEntry({ type: 'configuration', configuration: cloneConfiguration(next) });
+    this.previousVoters = [...previous.voters];
     this.configuration = cloneConfiguration(next);
     this.configurationIndex = entry.index;
     this.pendingConfigIndex = entry.index;
@@ -1379,6 +1405,12 @@ export class RaftCore {
         if (!isMember(config, change.address)) {
           this.leaderChanges.shift();
           this.finishLeaderChange(change, '', '');
+          continue;
+        }
+        if (config.voters.length === 1 && config.voters[0] === change.address) {
+          // Checked again here: earlier changes in the queue may have left this the last voter.
+          this.leaderChanges.shift();
+          this.finishLeaderChange(change, 'INVALID_ARGUMENT', 'cannot remove the last voter');
           continue;
         }
         change.finalIndex = this.appendConfiguration(without(config, change.address)).index;

@@ -17,7 +17,7 @@ const START = Number(process.env.WEBRAFT_SIM_START ?? 1);
  * voter of its latest configuration) and refuses its vote to the others.
  */
 const KNOWN_CORE_BUGS: Record<number, Record<number, string>> = {
-  3: { 80: 'liveness', 285: 'liveness' },
+  3: {},
   5: {},
 };
 

@@ -1162,14 +1162,14 @@ export class Simulation {
           this.stats.leaders++;
           this.trace(`${node.id} is LEADER of term ${core.term} (log ${core.log.firstIndex()}..${core.log.lastIndex()}, commit ${core.commitIndex}, config ${configKey(core.configuration)})`);
           // Election safety with changing voter sets: only a voter of its own configuration wins.
-          if (!isVoter(core.configuration, node.id)) this.fail(`${node.id} became leader of term ${core.term} but is not a voter of its configuration ${configKey(core.configuration)}`);
+          if (!mayCampaign(core, node.id)) this.fail(`${node.id} became leader of term ${core.term} but is not a voter of its configuration ${configKey(core.configuration)}`);
           this.checkLeaderCompleteness(node);
         } else if (known !== node.id) {
           this.fail(`election safety: ${known} and ${node.id} are both leaders of term ${core.term}`);
         }
         if ((this.committedInTerm.get(core.term) ?? 0) < core.commitIndex) this.committedInTerm.set(core.term, core.commitIndex);
       }
-      if (core.state === 'candidate' && !isVoter(core.configuration, node.id)) {
+      if (core.state === 'candidate' && !mayCampaign(core, node.id)) {
         this.fail(`${node.id} campaigns (term ${core.term}) but is not a voter of its configuration ${configKey(core.configuration)}`);
       }
       if (core.commitIndex > this.maxCommit) this.maxCommit = core.commitIndex;
@@ -1368,4 +1368,16 @@ export function runSeed(options: SimOptions): SimResult {
   const result = sim.run();
   if (options.trace) result.trace = sim.lastTrace;
   return result;
+}
+
+/**
+ * A node may campaign (and lead) when it is a voter of its latest
+ * configuration, or when that configuration removes it, is not committed yet,
+ * and it was a voter of the configuration before (computed here from the log,
+ * independently of the core's own bookkeeping).
+ */
+function mayCampaign(core: RaftCore, id: string): boolean {
+  if (isVoter(core.configuration, id)) return true;
+  const index = core.latestConfigurationIndex;
+  return index > core.commitIndex && isVoter(core.configurationAt(index - 1), id);
 }
