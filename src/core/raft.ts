@@ -407,7 +407,13 @@ export class RaftCore {
 
   // ------------------------------------------------------------ transitions
 
-  private becomeFollower(term: number, leader: string | null): void {
+  /**
+   * Becomes a follower in `term`. The election timer restarts unless
+   * `keepTimer` (Figure 2: only AppendEntries from the current leader or a
+   * granted vote restart it; merely learning a higher term from a candidate
+   * does not, or candidates that cannot win would hold off those that can).
+   */
+  private becomeFollower(term: number, leader: string | null, keepTimer = false): void {
     const wasLeader = this.internalState === 'leader';
     if (term > this.term) {
       this.term = term;
@@ -417,7 +423,7 @@ export class RaftCore {
     this.setLeader(leader);
     this.votes.clear();
     if (wasLeader) this.stepDownCleanup();
-    this.resetElectionDeadline();
+    if (!keepTimer || wasLeader) this.resetElectionDeadline();
     this.reportRole();
   }
 
@@ -569,7 +575,7 @@ export class RaftCore {
           this.checkQuorum && this.leaderId !== null && this.now - this.lastLeaderContact < this.timing.heartbeatTimeout();
         const leaderIsSelf = this.internalState === 'leader';
         if (!body.leadershipTransfer && (inLease || (leaderIsSelf && this.checkQuorum))) return;
-        if (!body.preVote) this.becomeFollower(message.term, null);
+        if (!body.preVote) this.becomeFollower(message.term, null, true);
       } else if (body.type === 'RequestVoteResponse' && body.preVote) {
         // A granted pre-vote carries the term we would campaign in; a rejection carries a newer term.
         if (!body.voteGranted) this.becomeFollower(message.term, null);

@@ -606,7 +606,9 @@ export class Simulation {
     const local = node.localNow(this.now);
     if (this.options.trace) this.trace(`${to} recv @${local} ${describe(message)}`);
     const core = node.core;
-    const watch = this.quietMembers !== null && this.quietMembers.has(node.id) && !this.quietMembers.has(from);
+    // Only campaigns of removed servers are watched (§4.2.3); a removed old leader's TimeoutNow
+    // handover or a last response from a member being removed are ordinary protocol.
+    const watch = this.quietMembers !== null && this.quietMembers.has(node.id) && !this.quietMembers.has(from) && message.body.type === 'RequestVoteRequest';
     const termBefore = core.term;
     const leaderBefore = core.leaderId;
     core.step(message, local);
@@ -841,7 +843,7 @@ export class Simulation {
   /** A random running node that counts itself a voter (a spare or removed node may not reach the leader). */
   private livenessProposer(): SimNode {
     const leader = this.currentLeader();
-    if (leader && this.rng.chance(0.8)) {
+    if (leader) {
       const inConfig = members(leader.core.configuration).map((a) => this.byId(a)).filter((n) => n.alive);
       if (inConfig.length > 0) return this.rng.pick(inConfig);
     }
@@ -882,8 +884,11 @@ export class Simulation {
    * put (dissertation §4.2.3: needs PreVote or CheckQuorum's lease).
    */
   private disruptionPhase(): void {
-    if (!this.coreKnobs.preVote && !this.coreKnobs.checkQuorum) {
-      this.trace('disruption phase skipped: neither PreVote nor CheckQuorum');
+    if (!this.coreKnobs.preVote) {
+      // Without PreVote a removed server's higher-term RequestVote can bump the term of a member
+      // that is between leaders (its lease lapsed): Raft needs PreVote for §4.2.3 (etcd documents
+      // the same). PreVote is WebRaft's default; only seeds with it are held to the rule.
+      this.trace('disruption phase skipped: PreVote off');
       return;
     }
     let leader = this.currentLeader();
@@ -904,6 +909,9 @@ export class Simulation {
       const deadline = this.now + 4000;
       while (this.membershipRequests.has(key) && this.now < deadline) if (!this.step()) break;
     }
+    // A leader that removed itself hands over: give the cluster time to elect the next one.
+    const electBy = this.now + 5000;
+    while (!this.currentLeader() && this.now < electBy) if (!this.step()) break;
     leader = this.currentLeader();
     if (!leader) this.fail('disruption phase: no leader after the removal');
     const outsiders = this.nodes.filter((n) => n.alive && !isMember(leader!.core.configuration, n.id) && isVoter(n.core.configuration, n.id));
@@ -911,11 +919,25 @@ export class Simulation {
       this.trace('disruption phase: no removed node that still counts itself a voter is running');
       return;
     }
+    // Let queued membership changes finish first (one may remove the leader itself: a legitimate hand-over).
+    const settleBy = this.now + 3000;
+    while (this.now < settleBy) {
+      const current = this.currentLeader();
+      if (current && current.core.latestConfigurationIndex <= current.core.commitIndex && isVoter(current.core.configuration, current.id)) break;
+      if (!this.step()) break;
+    }
+    const settled = this.currentLeader();
+    if (!settled || settled.core.latestConfigurationIndex > settled.core.commitIndex || !isVoter(settled.core.configuration, settled.id)) {
+      this.trace('disruption phase: membership did not settle; skipped');
+      return;
+    }
+    leader = settled;
     this.stats.disruptionChecked++;
     const config = configKey(leader.core.configuration);
     const memberNodes = members(leader.core.configuration).map((a) => this.byId(a));
     const terms = memberNodes.map((n) => n.core.term);
     const leaderTerm = leader.core.term;
+    const stableAtStart = memberNodes.every((n) => n.alive && n.core.term === leaderTerm && (n === leader || n.core.leaderId === leader!.id));
     this.trace(`QUIET: leader ${leader.id} term ${leaderTerm}, members ${memberNodes.map((n) => n.id).join(',')}, removed but running: ${outsiders.map((n) => n.id).join(',')}`);
     this.quietMembers = new Set(memberNodes.map((n) => n.id));
     const end = this.now + 2500;
@@ -923,6 +945,11 @@ export class Simulation {
     this.quietMembers = null;
     if (configKey(leader.core.configuration) !== config) {
       this.trace('disruption phase: the configuration changed during the quiet phase (a late change); state not compared');
+      return;
+    }
+    if (!stableAtStart) {
+      // An election was still settling when the quiet phase began: only the per-message watch applies.
+      this.trace('disruption phase: members were not all following the leader at the start; end state not compared');
       return;
     }
     if (!leader.alive || !leader.core.isLeader || leader.core.term !== leaderTerm) {
