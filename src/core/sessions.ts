@@ -46,7 +46,7 @@ export class SessionTable {
     const lowWater = entry.firstOutstandingSequence ?? 0;
     if (lowWater > session.lowWater) {
       session.lowWater = lowWater;
-      for (const seq of session.applied.keys()) if (seq < lowWater) session.applied.delete(seq);
+      forgetBelow(session.applied, lowWater);
     }
     return !duplicate;
   }
@@ -89,5 +89,24 @@ export class SessionTable {
       this.sessions.delete(oldest);
       if (oldest === this.mostRecentClientId) this.mostRecentClientId = null;
     }
+  }
+}
+
+/** Past this many remembered proposals a session is swept completely (see forgetBelow). */
+const FULL_SWEEP_SIZE = 4096;
+
+/**
+ * Drops proposals below `lowWater`. Proposals are usually applied in sequence
+ * order (Map order), so the sweep stops at the first one still needed; a rare
+ * straggler applied out of order is dropped by a full sweep once the map grows.
+ */
+function forgetBelow(applied: Map<number, AppliedProposal>, lowWater: number): void {
+  if (applied.size > FULL_SWEEP_SIZE) {
+    for (const sequence of applied.keys()) if (sequence < lowWater) applied.delete(sequence);
+    return;
+  }
+  for (const sequence of applied.keys()) {
+    if (sequence >= lowWater) break;
+    applied.delete(sequence);
   }
 }
