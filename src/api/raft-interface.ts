@@ -42,6 +42,15 @@ export interface RaftOptions {
   maxInflight?: number;
   /** Snapshot bytes per InstallSnapshot chunk. Default 64 KiB. */
   snapshotChunkBytes?: number;
+  /**
+   * Lease-based reads (dissertation §6.4.1): `readBarrier()` on a leader that
+   * heard from a quorum within its lease answers without a round trip.
+   * Assumes clocks run at rates that differ by at most `maxClockDrift` and a
+   * `heartbeatTimeout` that never shrinks; needs CheckQuorum. Default false.
+   */
+  leaseReads?: boolean;
+  /** Clock-rate difference lease reads tolerate (0.25 = 25%). Default 0.25. */
+  maxClockDrift?: number;
   /** Random numbers in [0, 1) for election timeouts. Default Math.random. */
   random?: () => number;
   /** Time source and timers. Default: performance.now() and setTimeout. */
@@ -153,6 +162,8 @@ export abstract class RaftInterface {
       maxBytesPerMessage: options.maxBytesPerMessage,
       maxInflight: options.maxInflight,
       snapshotChunkBytes: options.snapshotChunkBytes,
+      leaseReads: options.leaseReads,
+      maxClockDrift: options.maxClockDrift,
     });
     this.startPromise = this.start();
     this.startPromise.catch(() => {});

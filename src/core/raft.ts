@@ -68,6 +68,15 @@ export interface CoreOptions {
   maxInflight?: number;
   /** Bytes of snapshot per InstallSnapshot chunk. Default 64 KiB. */
   snapshotChunkBytes?: number;
+  /**
+   * Lease-based reads (dissertation §6.4.1): a leader that heard from a quorum
+   * recently answers reads without a confirmation round. Needs CheckQuorum.
+   * Safe only if no node's clock runs faster than another's by more than
+   * `maxClockDrift` and `heartbeatTimeout()` does not shrink. Default false.
+   */
+  leaseReads?: boolean;
+  /** Bound on relative clock rate difference assumed by lease reads. Default 0.25 (25%). */
+  maxClockDrift?: number;
 }
 
 /** State loaded from storage at start. */
@@ -158,6 +167,8 @@ export class RaftCore {
   private readonly maxBytesPerMessage: number;
   private readonly maxInflight: number;
   private readonly snapshotChunkBytes: number;
+  private readonly leaseReads: boolean;
+  private readonly maxClockDrift: number;
 
   // Persistent state (§5.1, Figure 2). Invariant: term never decreases.
   term = 0;
@@ -209,6 +220,10 @@ export class RaftCore {
   private nextRequestId = 1;
   private readRound = 0;
   private readonly readAcks = new Map<string, number>();
+  /** Leader time at which each read round began (lease reads). */
+  private readonly roundStartedAt = new Map<number, number>();
+  /** Per voter: start time of the latest round it acknowledged (lease reads). */
+  private readonly leaseAcks = new Map<string, number>();
   private pendingReads: PendingRead[] = [];
   private readonly forwardedReads = new Map<number, ForwardedRequest>();
 
@@ -242,6 +257,8 @@ export class RaftCore {
     this.maxBytesPerMessage = options.maxBytesPerMessage ?? 1024 * 1024;
     this.maxInflight = options.maxInflight ?? 64;
     this.snapshotChunkBytes = options.snapshotChunkBytes ?? 64 * 1024;
+    this.leaseReads = (options.leaseReads ?? false) && this.checkQuorum;
+    this.maxClockDrift = options.maxClockDrift ?? 0.25;
   }
 
   // ---------------------------------------------------------------- start-up
@@ -283,6 +300,9 @@ export class RaftCore {
       }
       this.recomputeConfiguration(false);
     }
+    // A (re)started node may have acknowledged a leader just before it stopped: it honours
+    // that leader's lease as if it had just heard from it (matters for lease-based reads).
+    this.lastLeaderContact = now;
     this.resetElectionDeadline();
   }
 
@@ -390,6 +410,7 @@ export class RaftCore {
     this.expireLeaderChanges();
     if (this.now >= this.heartbeatDeadline) {
       this.heartbeatDeadline = this.now + this.timing.heartbeatFrequency();
+      if (this.leaseReads) this.startReadRound();
       this.broadcastHeartbeat();
     }
   }
@@ -472,6 +493,8 @@ export class RaftCore {
     }
     this.readAcks.clear();
     this.readRound = 0;
+    this.roundStartedAt.clear();
+    this.leaseAcks.clear();
     this.heartbeatDeadline = this.now;
     this.checkQuorumDeadline = this.now + this.timing.heartbeatTimeout();
     for (const pr of this.progress.values()) pr.recentActive = true;
@@ -572,7 +595,7 @@ export class RaftCore {
         // §4.2.3: a node that heard from a current leader recently ignores
         // campaigns, so a removed or partitioned server cannot disrupt it.
         const inLease =
-          this.checkQuorum && this.leaderId !== null && this.now - this.lastLeaderContact < this.timing.heartbeatTimeout();
+          this.checkQuorum && this.now - this.lastLeaderContact < this.timing.heartbeatTimeout();
         const leaderIsSelf = this.internalState === 'leader';
         if (!body.leadershipTransfer && (inLease || (leaderIsSelf && this.checkQuorum))) return;
         if (!body.preVote) this.becomeFollower(message.term, null, true);
@@ -1276,6 +1299,15 @@ export class RaftCore {
   /** Starts a confirmation round for reads that have none yet; finishes those already confirmed. */
   private confirmReadsAfterCommit(): void {
     if (this.internalState !== 'leader' || this.pendingReads.length === 0 || !this.committedInCurrentTerm()) return;
+    if (this.holdsLease()) {
+      // No round needed: no other leader can exist before the lease runs out.
+      for (const read of this.pendingReads) {
+        if (read.round === 0) read.readIndex = this.log.commitIndex;
+        this.finishRead(read, {});
+      }
+      this.pendingReads = [];
+      return;
+    }
     let needsRound = false;
     for (const read of this.pendingReads) {
       if (read.round === 0) {
@@ -1284,7 +1316,7 @@ export class RaftCore {
       }
     }
     if (needsRound) {
-      this.readRound++;
+      this.startReadRound();
       for (const read of this.pendingReads) if (read.round === 0) read.round = this.readRound;
       if (this.configuration.voters.length > 1 || !isVoter(this.configuration, this.id)) {
         for (const [peer, pr] of this.progress) this.sendHeartbeat(peer, pr, this.readRound);
@@ -1293,9 +1325,34 @@ export class RaftCore {
     this.finishConfirmedReads();
   }
 
+  /** Opens a new confirmation round; heartbeats carry it and followers echo it. */
+  private startReadRound(): void {
+    this.readRound++;
+    if (this.leaseReads) {
+      this.roundStartedAt.set(this.readRound, this.now);
+      this.roundStartedAt.delete(this.readRound - 256);
+    }
+  }
+
   private ackReadRound(peer: string, round: number): void {
     if ((this.readAcks.get(peer) ?? 0) < round) this.readAcks.set(peer, round);
+    const startedAt = this.roundStartedAt.get(round);
+    if (startedAt !== undefined && startedAt > (this.leaseAcks.get(peer) ?? -Infinity)) this.leaseAcks.set(peer, startedAt);
     this.finishConfirmedReads();
+  }
+
+  /**
+   * Lease-based reads (dissertation §6.4.1): a quorum acknowledged a round
+   * begun at leader time T, so none of them votes for another candidate, or
+   * campaigns, until heartbeatTimeout of its own clock has passed since then;
+   * in this leader's time that is at least T + heartbeatTimeout / (1 + maxClockDrift).
+   */
+  private holdsLease(): boolean {
+    if (!this.leaseReads || this.internalState !== 'leader' || this.transfer !== null || !isVoter(this.configuration, this.id)) return false;
+    const starts = this.configuration.voters.map((v) => (v === this.id ? this.now : this.leaseAcks.get(v) ?? -Infinity));
+    const sorted = starts.sort((a, b) => b - a);
+    const quorumStart = sorted[quorumSize(sorted.length) - 1];
+    return this.now < quorumStart + this.timing.heartbeatTimeout() / (1 + this.maxClockDrift);
   }
 
   /** Highest round acknowledged by a quorum of voters (this node counts for every round). */

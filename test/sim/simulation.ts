@@ -300,7 +300,7 @@ export class Simulation {
   private readonly saveLatency: number;
   /** Compact once this many entries were applied after the last snapshot (RaftInterface's snapshotThreshold); 0: never. */
   private readonly snapshotThreshold: number;
-  private readonly coreKnobs: { preVote: boolean; checkQuorum: boolean; maxEntriesPerMessage: number; maxInflight: number; snapshotChunkBytes: number };
+  private readonly coreKnobs: { preVote: boolean; checkQuorum: boolean; maxEntriesPerMessage: number; maxInflight: number; snapshotChunkBytes: number; leaseReads: boolean; maxClockDrift: number };
   /** Directed links "a>b" that drop everything. */
   private readonly blocked = new Set<string>();
 
@@ -369,6 +369,9 @@ export class Simulation {
       maxEntriesPerMessage: rng.chance(0.5) ? 512 : rng.range(1, 8),
       maxInflight: rng.chance(0.5) ? 64 : rng.range(1, 4),
       snapshotChunkBytes: rng.chance(0.5) ? 64 * 1024 : rng.range(256, 4096),
+      // Lease reads in some seeds; node clocks differ by at most 1.1/0.9 - 1 < 25%.
+      leaseReads: rng.chance(0.4),
+      maxClockDrift: 0.25,
     };
     for (let i = 0; i < this.ids.length; i++) {
       const node = new SimNode(i, this.ids[i], 0.9 + rng.next() * 0.2, rng.int(1000), rng.fork(), { hardState: null, snapshot: null, entries: [] });
@@ -508,7 +511,6 @@ export class Simulation {
   private pump(node: SimNode): void {
     while (node.alive && node.saving === null && node.core.hasReady()) {
       const ready = node.core.ready();
-      this.checkNewEntries(node, ready.entries);
       if (readyNeedsSave(ready)) {
         node.saving = ready;
         const delay = this.saveLatency === 0 ? 0 : this.rng.int(this.saveLatency + 1);
@@ -545,6 +547,14 @@ export class Simulation {
       if (keep > d.entries.length) this.fail(`${node.id} saved entries from ${start} but its stored log ends at ${first + d.entries.length - 1} (a hole)`);
       d.entries.length = keep;
       for (const e of ready.entries) if (e.index >= first) d.entries.push({ ...e });
+      // Log matching is checked on what became durable (an entry a node appended but lost in a
+      // crash before saving never existed for anyone else), with predecessors from the stored log.
+      for (const e of ready.entries) {
+        if (e.index < first) continue;
+        const prev = e.index - 1;
+        const prevTerm = prev === 0 ? 0 : prev === (d.snapshot?.index ?? 0) ? d.snapshot?.term : d.entries[prev - first]?.term;
+        this.checkEntry(node, e, prevTerm);
+      }
     }
     if (ready.hardState) d.hardState = { ...ready.hardState };
   }
@@ -801,6 +811,26 @@ export class Simulation {
     this.reviveRetiredMembers();
   }
 
+  /**
+   * Without PreVote and CheckQuorum nothing stops a removed server that never
+   * learned of its removal from disrupting the cluster with higher terms
+   * (dissertation §4.2.3; WebRaft enables both by default). For liveness in
+   * such seeds, operators would stop it: removed nodes that still count
+   * themselves voters are retired.
+   */
+  private retireDisruptors(): void {
+    const leader = this.currentLeader();
+    if (!leader) return;
+    for (const node of this.nodes) {
+      if (!node.alive || isMember(leader.core.configuration, node.id) || !isVoter(node.core.configuration, node.id)) continue;
+      node.alive = false;
+      node.saving = null;
+      node.timerAt = Infinity;
+      node.retired = true;
+      this.trace(`${node.id} RETIRED for liveness (removed, would disrupt without PreVote/CheckQuorum)`);
+    }
+  }
+
   /** A retired node that some configuration still (or again) names is restarted from its storage. */
   private reviveRetiredMembers(): void {
     for (const node of this.nodes) {
@@ -829,6 +859,7 @@ export class Simulation {
       }
       if (this.now >= nextRevive) {
         this.reviveRetiredMembers();
+        if (!this.coreKnobs.preVote && !this.coreKnobs.checkQuorum) this.retireDisruptors();
         nextRevive = this.now + 100;
       }
       if (this.now >= nextRetry) {
@@ -1282,14 +1313,10 @@ export class Simulation {
   }
 
   /** Log matching (§5.3): entries with the same index and term are identical, and so are their predecessors' terms. */
-  private checkNewEntries(node: SimNode, entries: readonly LogEntry[]): void {
-    for (const entry of entries) this.checkEntry(node, entry);
-  }
-
-  private checkEntry(node: SimNode, entry: LogEntry): void {
+  private checkEntry(node: SimNode, entry: LogEntry, knownPrevTerm?: number): void {
     const key = `${entry.index}:${entry.term}`;
     const fp = fingerprint(entry);
-    const prevTerm = entry.index === 1 ? 0 : node.core.log.termAt(entry.index - 1);
+    const prevTerm = knownPrevTerm ?? (entry.index === 1 ? 0 : node.core.log.termAt(entry.index - 1));
     const known = this.logRegistry.get(key);
     if (!known) {
       this.logRegistry.set(key, { fingerprint: fp, prevTerm });
