@@ -31,4 +31,17 @@ describe('examples', () => {
     for (const log of logs.values()) expect(log).toBe('red, green, blue');
     expect(output).toContain('all nodes applied the same log');
   });
+
+  it('cluster-operations: proposals, snapshots, readBarrier, join, transferLeadership and leave as in the README', async () => {
+    const { code, output } = await runScript('examples/cluster-operations/main.ts', [], 30_000);
+    expect(code, output).toBe(0);
+    expect(output).toContain('total on c, which proposed last: 1275');
+    expect(output).toMatch(/"firstIndex":(\d+)/);
+    expect(Number(/"firstIndex":(\d+)/.exec(output)?.[1])).toBeGreaterThan(1);
+    expect(output).toContain('read on c after readBarrier: 1275');
+    expect(output).toContain('d joined; voters: a,b,c,d | total on d: 1275');
+    expect(output).toMatch(/leadership transferred: \w -> d/);
+    expect(output).toContain('a left; voters: b,c,d');
+    expect(output).toContain('total on d after one more proposal: 1276');
+  });
 });
