@@ -10,7 +10,7 @@ import { NodeInstance, RaftInterface } from 'webraft';
 const nodes = new Map<string, Counter>();
 
 class LocalInstance extends NodeInstance {
-  write(payload: object): void {
+  override write(payload: object): void {
     const text = JSON.stringify(payload);
     const from = this.raft.address;
     setImmediate(() => nodes.get(this.address)?.gotData(from, JSON.parse(text)));
