@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RaftCore } from '../../src/core/raft.js';
-import type { Message, MessageBody } from '../../src/core/types.js';
+import { flush, msg } from './helpers.js';
 
 const HEARTBEAT = 50;
 const TIMEOUT = 300;
@@ -27,20 +27,6 @@ function makeCore(id: string): RaftCore {
   return core;
 }
 
-function flush(core: RaftCore): Message[] {
-  const out: Message[] = [];
-  while (core.hasReady()) {
-    const ready = core.ready();
-    core.advance(ready);
-    out.push(...ready.messages);
-    if (ready.committedEntries.length > 0) core.appliedTo(ready.committedEntries[ready.committedEntries.length - 1].index);
-  }
-  return out;
-}
-
-function msg(from: string, to: string, term: number, body: MessageBody): Message {
-  return { from, to, term, body };
-}
 
 /** 'a' leads term 2 of {a,b,c} with its no-op (index 2) committed by b's acknowledgement. */
 function leaderWithCommittedNoop(now: number): RaftCore {

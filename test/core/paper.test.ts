@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RaftCore } from '../../src/core/raft.js';
+import { flush, msg } from './helpers.js';
 import type { AppendEntriesRequest, AppendEntriesResponse, LogEntry, Message, MessageBody, RequestVoteResponse } from '../../src/core/types.js';
 import { SeededRandom } from '../../src/testing/seeded-random.js';
 
@@ -59,21 +60,6 @@ function makeCore(id: string, setup: CoreSetup = {}): RaftCore {
   return core;
 }
 
-/** Takes every Ready, "persists" it at once, and returns the messages it asked to send. */
-function flush(core: RaftCore): Message[] {
-  const out: Message[] = [];
-  while (core.hasReady()) {
-    const ready = core.ready();
-    core.advance(ready);
-    out.push(...ready.messages);
-    if (ready.committedEntries.length > 0) core.appliedTo(ready.committedEntries[ready.committedEntries.length - 1].index);
-  }
-  return out;
-}
-
-function msg(from: string, to: string, term: number, body: MessageBody): Message {
-  return { from, to, term, body };
-}
 
 function appendReq(from: string, to: string, term: number, prevLogIndex: number, prevLogTerm: number, entries: LogEntry[] = [], leaderCommit = 0): Message {
   return msg(from, to, term, { type: 'AppendEntriesRequest', prevLogIndex, prevLogTerm, entries, leaderCommit, readRound: 0 });
