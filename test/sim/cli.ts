@@ -1,7 +1,7 @@
 /**
  * Runs the deterministic simulation over many seeds.
  *
- *   npm run sim -- --seeds 10000 --nodes 3 [--start 1] [--steps 1000] [--no-churn]
+ *   npm run sim [-- --seeds 10000 --nodes 3 --start 1 --steps 1000 --no-churn]   (default: 10,000 seeds, 3 nodes)
  *   npm run sim -- --seed 42 --nodes 3 --trace [--trace-file trace.txt] [--trace-lines 200]
  *
  * On a failure it prints the error, a one-line repro command, and the last
@@ -24,7 +24,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { seeds: 100, start: 1, nodes: 3, steps: DEFAULT_STEPS, trace: false, traceLines: 200, maxFailures: 5, churn: true };
+  const args: Args = { seeds: 10_000, start: 1, nodes: 3, steps: DEFAULT_STEPS, trace: false, traceLines: 200, maxFailures: 5, churn: true };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = () => {
