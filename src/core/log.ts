@@ -143,13 +143,6 @@ export class RaftLog {
     if (this.termAt(index) === term && index > this.stableIndex) this.stableIndex = index;
   }
 
-  /** First index of `term` at or before `index` (for fast backtracking hints). */
-  firstIndexOfTerm(term: number, index: number): number {
-    let i = index;
-    while (i > this.firstIndex() && this.termAt(i - 1) === term) i--;
-    return i;
-  }
-
   /** Last index whose term is <= `term`, searching back from `index` (leader side of fast backtracking). */
   lastIndexAtOrBelowTerm(term: number, index: number): number {
     let i = Math.min(index, this.lastIndex());

@@ -1681,16 +1681,6 @@ export class RaftCore {
   appliedTo(index: number): void {
     if (index > this.appliedIndex) this.appliedIndex = index;
   }
-
-  /** True while a transfer pauses proposals. */
-  get transferring(): boolean {
-    return this.transfer !== null;
-  }
-
-  /** Index of the leader's committed no-op of this term, or 0 (for tests and status). */
-  get progressSnapshot(): ReadonlyMap<string, { matchIndex: number; nextIndex: number; state: string }> {
-    return this.progress;
-  }
 }
 
 function concat(chunks: Uint8Array[], length: number): Uint8Array {

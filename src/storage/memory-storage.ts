@@ -46,11 +46,6 @@ export class MemoryStorage implements Storage {
     if (hardState) this.hardState = hardState;
   }
 
-  /** Number of log entries held (for tests of compaction). */
-  get entryCount(): number {
-    return this.entries.length;
-  }
-
   private firstIndex(): number {
     return (this.snapshot?.index ?? 0) + 1;
   }
