@@ -1,5 +1,5 @@
 import { RaftError } from '../core/errors.js';
-import { RaftCore } from '../core/raft.js';
+import { RaftCore, type CoreOptions } from '../core/raft.js';
 import type { CoreEvent, Ready, RequestResult, RoleState } from '../core/ready.js';
 import { readyNeedsSave } from '../core/ready.js';
 import { SessionTable } from '../core/sessions.js';
@@ -16,8 +16,14 @@ import { Emitter, type Listener } from './emitter.js';
 import type { NodeInstance } from './node-instance.js';
 import { cloneJson } from './json.js';
 
+/** The core's tuning options, passed through unchanged (documented on CoreOptions). */
+type CoreTuning = Pick<
+  CoreOptions,
+  'preVote' | 'checkQuorum' | 'maxEntriesPerMessage' | 'maxBytesPerMessage' | 'maxInflight' | 'snapshotChunkBytes' | 'leaseReads' | 'maxClockDrift'
+>;
+
 /** Options of `new RaftInterface(address, options)`. All optional. */
-export interface RaftOptions {
+export interface RaftOptions extends CoreTuning {
   /**
    * Initial voters when the storage is empty; the node's own address is added
    * when missing. Default `[address]` (a cluster of one). `[]`: wait to be
@@ -30,27 +36,6 @@ export interface RaftOptions {
   snapshotThreshold?: number;
   /** Limits on incoming payloads. */
   wireLimits?: Partial<WireLimits>;
-  /** PreVote (dissertation §9.6). Default true. */
-  preVote?: boolean;
-  /** CheckQuorum: a leader steps down when it stops hearing from a quorum. Default true. */
-  checkQuorum?: boolean;
-  /** Most entries per AppendEntries. Default 512. */
-  maxEntriesPerMessage?: number;
-  /** Approximate most command bytes per AppendEntries. Default 1 MiB. */
-  maxBytesPerMessage?: number;
-  /** Most unacknowledged AppendEntries per follower. Default 64. */
-  maxInflight?: number;
-  /** Snapshot bytes per InstallSnapshot chunk. Default 64 KiB. */
-  snapshotChunkBytes?: number;
-  /**
-   * Lease-based reads (dissertation §6.4.1): `readBarrier()` on a leader that
-   * heard from a quorum within its lease answers without a round trip.
-   * Assumes clocks run at rates that differ by at most `maxClockDrift` and a
-   * `heartbeatTimeout` that never shrinks; needs CheckQuorum. Default false.
-   */
-  leaseReads?: boolean;
-  /** Clock-rate difference lease reads tolerate (0.25 = 25%). Default 0.25. */
-  maxClockDrift?: number;
   /** Random numbers in [0, 1) for election timeouts. Default Math.random. */
   random?: () => number;
   /** Time source and timers. Default: performance.now() and setTimeout. */
@@ -147,7 +132,9 @@ export abstract class RaftInterface {
     this.storage = options.storage ?? new MemoryStorage();
     this.clock = options.clock ?? realClock();
     this.emitter = new Emitter((type, error) => this.reportListenerError(type, error));
+    const { preVote, checkQuorum, maxEntriesPerMessage, maxBytesPerMessage, maxInflight, snapshotChunkBytes, leaseReads, maxClockDrift } = options;
     this.core = new RaftCore({
+      preVote, checkQuorum, maxEntriesPerMessage, maxBytesPerMessage, maxInflight, snapshotChunkBytes, leaseReads, maxClockDrift,
       id: address,
       clientId: `${address}#${randomHex()}`,
       timing: {
@@ -156,14 +143,6 @@ export abstract class RaftInterface {
         heartbeatFrequency: () => this.heartbeatFrequency,
       },
       random: options.random ?? Math.random,
-      preVote: options.preVote,
-      checkQuorum: options.checkQuorum,
-      maxEntriesPerMessage: options.maxEntriesPerMessage,
-      maxBytesPerMessage: options.maxBytesPerMessage,
-      maxInflight: options.maxInflight,
-      snapshotChunkBytes: options.snapshotChunkBytes,
-      leaseReads: options.leaseReads,
-      maxClockDrift: options.maxClockDrift,
     });
     this.startPromise = this.start();
     this.startPromise.catch(() => {});
