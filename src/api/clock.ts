@@ -4,7 +4,8 @@ export type TimerHandle = unknown;
 /**
  * Where a node gets time and timers. The core never reads a clock itself;
  * this is the one place the API layer does, so tests can substitute a
- * manual clock (see `ManualClock` in webraft's testing helpers).
+ * virtual clock (see `VirtualClock` in src/testing, which the
+ * linearizability tests run on).
  */
 export interface Clock {
   /** Monotonic milliseconds. */
