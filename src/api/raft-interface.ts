@@ -76,7 +76,13 @@ interface Deferred<T> {
   reject: (error: Error) => void;
 }
 
-type ApplyItem = { kind: 'entry'; entry: LogEntry } | { kind: 'snapshot'; snapshot: Snapshot };
+/** A snapshot waiting in the apply queue, between the entries it must follow and precede. */
+class SnapshotToApply {
+  constructor(readonly snapshot: Snapshot) {}
+}
+
+/** What the apply queue holds: committed entries (most of it) and the occasional snapshot. */
+type ApplyItem = LogEntry | SnapshotToApply;
 
 const DEFAULT_MESSAGE_TIMEOUT = 3000;
 /** Room left in a payload for the envelope and entry fields around one command. */
@@ -112,7 +118,9 @@ export abstract class RaftInterface {
   private announcedState: RoleState = 'follower';
   private announcedLeader: string | null = null;
 
-  private readonly applyQueue: ApplyItem[] = [];
+  /** Items before `applyHead` are done; the array is compacted once that prefix is large. */
+  private applyQueue: ApplyItem[] = [];
+  private applyHead = 0;
   private applying = false;
   private lastAppliedIndex = 0;
   private snapshotting = false;
@@ -287,9 +295,19 @@ export abstract class RaftInterface {
    * Proposes a command (any JSON value). Resolves with its `{ index, term }`
    * once it is committed and applied on this node; rejects with a `code`.
    */
-  async propose(command: unknown): Promise<{ index: number; term: number }> {
-    const copy = this.checkCommand(command);
-    await this.whenStarted();
+  propose(command: unknown): Promise<{ index: number; term: number }> {
+    let copy: { value: JsonValue; size: number };
+    try {
+      copy = this.checkCommand(command);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // A running node proposes in this turn; one still loading from storage first waits for it.
+    if (this.started && !this.endedFlag) return this.submitProposal(copy);
+    return this.whenStarted().then(() => this.submitProposal(copy));
+  }
+
+  private submitProposal(copy: { value: JsonValue; size: number }): Promise<{ index: number; term: number }> {
     return new Promise((resolve, reject) => {
       const sequence = this.core.propose(copy.value, this.requestTimeout(), copy.size);
       this.proposals.set(sequence, { resolve, reject });
@@ -526,8 +544,8 @@ export abstract class RaftInterface {
         }
         this.core.advance(ready);
         for (const message of ready.messages) this.send(message);
-        if (ready.snapshotToApply) this.applyQueue.push({ kind: 'snapshot', snapshot: ready.snapshotToApply });
-        for (const entry of ready.committedEntries) this.applyQueue.push({ kind: 'entry', entry });
+        if (ready.snapshotToApply) this.applyQueue.push(new SnapshotToApply(ready.snapshotToApply));
+        for (const entry of ready.committedEntries) this.applyQueue.push(entry);
         this.settleResults(ready);
         void this.pumpApply();
       }
@@ -646,14 +664,15 @@ export abstract class RaftInterface {
     if (this.applying) return;
     this.applying = true;
     try {
-      while (!this.endedFlag && this.applyQueue.length > 0) {
-        const item = this.applyQueue.shift() as ApplyItem;
-        if (item.kind === 'snapshot') await this.applySnapshot(item.snapshot);
+      while (!this.endedFlag && this.applyHead < this.applyQueue.length) {
+        const item = this.takeApplyItem();
+        if (item instanceof SnapshotToApply) await this.applySnapshot(item.snapshot);
         else {
           // Only wait when a listener is asynchronous; synchronous applies run back to back.
-          const pending = this.applyEntry(item.entry);
+          const pending = this.applyEntry(item);
           if (pending) await pending;
         }
+        if (!this.snapshotDue()) continue;
         try {
           await this.maybeSnapshot();
         } catch (error) {
@@ -667,7 +686,20 @@ export abstract class RaftInterface {
       this.applying = false;
     }
     // Entries queued while the last await was pending must not wait for the next Ready.
-    if (!this.endedFlag && this.applyQueue.length > 0) void this.pumpApply();
+    if (!this.endedFlag && this.applyHead < this.applyQueue.length) void this.pumpApply();
+  }
+
+  /** The next item of the apply queue (O(1): the consumed prefix is dropped in bulk). */
+  private takeApplyItem(): ApplyItem {
+    const item = this.applyQueue[this.applyHead++] as ApplyItem;
+    if (this.applyHead === this.applyQueue.length) {
+      this.applyQueue = [];
+      this.applyHead = 0;
+    } else if (this.applyHead >= 4096) {
+      this.applyQueue = this.applyQueue.slice(this.applyHead);
+      this.applyHead = 0;
+    }
+    return item;
   }
 
   private async applySnapshot(snapshot: Snapshot): Promise<void> {
@@ -735,6 +767,7 @@ export abstract class RaftInterface {
    * finishes when it returns (or its returned Promise settles).
    */
   private runHandlers(type: 'apply' | 'refresh', args: unknown[]): Promise<void> | undefined {
+    if (this.emitter.count(type) === 0) return undefined;
     const listeners = this.emitter.listenersOf(type);
     for (let i = 0; i < listeners.length; i++) {
       const pending = this.runHandler(type, listeners[i], args);
@@ -785,19 +818,25 @@ export abstract class RaftInterface {
     return undefined;
   }
 
+  /** True when `snapshotThreshold` entries were applied after the last snapshot and none is being taken. */
+  private snapshotDue(): boolean {
+    const threshold = this.options.snapshotThreshold;
+    if (!threshold || typeof this.createSnapshot !== 'function' || this.snapshotting) return false;
+    return this.lastAppliedIndex - this.core.log.snapshotIndex >= threshold;
+  }
+
   /** Takes a snapshot once `snapshotThreshold` entries were applied after the last one (§7). */
   private async maybeSnapshot(): Promise<void> {
-    const threshold = this.options.snapshotThreshold;
-    if (!threshold || typeof this.createSnapshot !== 'function' || this.snapshotting) return;
+    const createSnapshot = this.createSnapshot;
+    if (!this.snapshotDue() || typeof createSnapshot !== 'function') return;
     const index = this.lastAppliedIndex;
-    if (index - this.core.log.snapshotIndex < threshold) return;
     const term = this.core.log.termAt(index);
     if (term === undefined || index > this.core.log.stableIndex) return;
     this.snapshotting = true;
     try {
       const configuration = this.core.configurationAt(index);
       const sessions = this.sessions.toSnapshot();
-      const data = cloneJson(await this.createSnapshot());
+      const data = cloneJson(await createSnapshot.call(this));
       if (this.endedFlag || index <= this.core.log.snapshotIndex) return;
       this.core.compact({ index, term, configuration, data: (data ?? null) as JsonValue, sessions });
       this.afterCoreCall();

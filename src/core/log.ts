@@ -1,22 +1,14 @@
 import { InvariantError } from './errors.js';
 import type { LogEntry, Snapshot } from './types.js';
 
-const byteSizeCache = new WeakMap<LogEntry, number>();
+/** Bytes counted per entry besides its command: index, term, type and session numbers. */
+const ENTRY_OVERHEAD_BYTES = 32;
 
-/** Approximate encoded size of an entry, for the bytes-per-message limit. Cached per entry object. */
+/** Approximate encoded size of an entry, for the bytes-per-message limit. */
 export function entryByteSize(entry: LogEntry): number {
-  let size = byteSizeCache.get(entry);
-  if (size === undefined) {
-    size = 32 + (entry.command === undefined ? 0 : JSON.stringify(entry.command).length) + (entry.clientId?.length ?? 0);
-    if (entry.configuration) size += JSON.stringify(entry.configuration).length;
-    byteSizeCache.set(entry, size);
-  }
+  let size = ENTRY_OVERHEAD_BYTES + (entry.command === undefined ? 0 : JSON.stringify(entry.command).length) + (entry.clientId?.length ?? 0);
+  if (entry.configuration) size += JSON.stringify(entry.configuration).length;
   return size;
-}
-
-/** Records a known size for an entry (saves measuring it). */
-export function setEntryByteSize(entry: LogEntry, commandBytes: number): void {
-  byteSizeCache.set(entry, 32 + commandBytes + (entry.clientId?.length ?? 0));
 }
 
 /**
@@ -28,6 +20,8 @@ export function setEntryByteSize(entry: LogEntry, commandBytes: number): void {
 export class RaftLog {
   /** Invariant: `entries[i].index === snapshotIndex + 1 + i`. */
   private entries: LogEntry[] = [];
+  /** `byteSizes[i]` is `entryByteSize(entries[i])`, or 0 while not yet measured. Same length as `entries`. */
+  private byteSizes: number[] = [];
   /** Index of the last entry covered by the snapshot; 0 when none. */
   snapshotIndex = 0;
   /** Term of the entry at `snapshotIndex`; 0 when none. */
@@ -75,9 +69,11 @@ export class RaftLog {
     const out: LogEntry[] = [];
     let bytes = 0;
     for (let index = from; index <= Math.min(to, this.lastIndex()) && out.length < maxEntries; index++) {
-      const entry = this.entries[index - this.snapshotIndex - 1];
+      const offset = index - this.snapshotIndex - 1;
+      const entry = this.entries[offset];
       if (maxBytes !== Infinity) {
-        const size = entryByteSize(entry);
+        let size = this.byteSizes[offset];
+        if (size === 0) size = this.byteSizes[offset] = entryByteSize(entry);
         if (out.length > 0 && bytes + size > maxBytes) break;
         bytes += size;
       }
@@ -93,7 +89,20 @@ export class RaftLog {
         throw new InvariantError(`append of index ${entry.index} after ${this.lastIndex()}`);
       }
       this.entries.push(entry);
+      this.byteSizes.push(0);
     }
+  }
+
+  /**
+   * Records the size of the entry at `index` when the caller already measured
+   * its command (a proposal's size is known from validating it), so slicing
+   * for a byte-limited message does not serialize it again.
+   */
+  setCommandBytes(index: number, commandBytes: number): void {
+    const offset = index - this.snapshotIndex - 1;
+    const entry = this.entries[offset];
+    if (entry === undefined) return;
+    this.byteSizes[offset] = ENTRY_OVERHEAD_BYTES + commandBytes + (entry.clientId?.length ?? 0);
   }
 
   /**
@@ -125,6 +134,7 @@ export class RaftLog {
   /** Removes every entry with index >= `index`. */
   private truncateFrom(index: number): void {
     this.entries.length = index - this.snapshotIndex - 1;
+    this.byteSizes.length = this.entries.length;
     if (this.stableIndex >= index) this.stableIndex = index - 1;
     if (this.unstableFrom > index) this.unstableFrom = index;
   }
@@ -159,6 +169,7 @@ export class RaftLog {
     if (index <= this.snapshotIndex) return;
     const keepSuffix = this.termAt(index) === term;
     this.entries = keepSuffix ? this.entries.slice(index - this.snapshotIndex) : [];
+    this.byteSizes = keepSuffix ? this.byteSizes.slice(index - this.snapshotIndex) : [];
     this.snapshotIndex = index;
     this.snapshotTerm = term;
     if (this.commitIndex < index) this.commitIndex = index;

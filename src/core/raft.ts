@@ -1,5 +1,5 @@
 import { InvariantError } from './errors.js';
-import { RaftLog, setEntryByteSize } from './log.js';
+import { RaftLog } from './log.js';
 import {
   bootstrapConfiguration,
   cloneConfiguration,
@@ -1115,14 +1115,17 @@ export class RaftCore {
         p.status = 'unsent';
         return;
       }
-      const entry = this.appendEntry({
+      const entry: LogEntry = {
+        index: this.log.lastIndex() + 1,
+        term: this.term,
         type: 'command',
         command: p.command,
         clientId: this.clientId,
         sequence: p.sequence,
         firstOutstandingSequence: this.firstOutstandingSequence(),
-      });
-      if (p.byteSize !== undefined) setEntryByteSize(entry, p.byteSize);
+      };
+      this.log.append([entry]);
+      if (p.byteSize !== undefined) this.log.setCommandBytes(entry.index, p.byteSize);
       p.status = 'acked';
       p.index = entry.index;
       p.term = entry.term;
