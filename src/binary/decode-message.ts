@@ -269,7 +269,7 @@ function decodeEntry(r: ProtoReader, end: number, i: number, limits: Readonly<Wi
       default: r.skip(key & 7, end);
     }
   }
-  const entry: LogEntry = { index, term, type: parseEntryType(type, `${path}.type`) };
+  const entry: LogEntry = { index, term, type: parseEntryType(type, path) };
   if (hasCommand) entry.command = command;
   if (configuration !== undefined) entry.configuration = configuration;
   if (clientId !== '') entry.clientId = clientId;

@@ -1,8 +1,9 @@
 import type { Configuration } from '../core/types.js';
 import { describeValue } from './describe-value.js';
 import { WireError } from './errors.js';
-import { checkStringValue } from './field-readers.js';
+import { checkStringValue, stringValue } from './field-readers.js';
 import { isPlainObject } from './json-value.js';
+import { fieldPath, type ParentPath } from './paths.js';
 import { SCALAR_FIELD_BYTES, type WalkBudget } from './walk-budget.js';
 
 /**
@@ -21,6 +22,12 @@ export function checkUint(value: unknown, path: string): number {
   );
 }
 
+/** {@link checkUint} of field `name` of the object at `parent`; the path is built only for an error. */
+export function checkUintAt(value: unknown, parent: ParentPath, name: string): number {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value + 0;
+  return checkUint(value, fieldPath(parent, name));
+}
+
 /** A boolean. */
 export function checkBool(value: unknown, path: string): boolean {
   if (typeof value === 'boolean') return value;
@@ -34,15 +41,15 @@ export function checkAddress(value: unknown, path: string, budget: WalkBudget): 
   return address;
 }
 
-/** An optional string field of a LogEntry (undefined is ''). */
-export function checkOptionalString(value: unknown, path: string, budget: WalkBudget): string {
-  return value === undefined ? '' : checkStringValue(value, path, budget);
+/** An optional string field `name` of LogEntry `entry` (undefined is ''). */
+export function checkOptionalString(value: unknown, entry: number, name: string, budget: WalkBudget): string {
+  return value === undefined ? '' : stringValue(value, name, entry, budget);
 }
 
-/** An optional uint64 field of a LogEntry (undefined is 0). */
-export function checkOptionalUint(value: unknown, path: string, budget: WalkBudget): number {
+/** An optional uint64 field `name` of LogEntry `entry` (undefined is 0). */
+export function checkOptionalUint(value: unknown, entry: number, name: string, budget: WalkBudget): number {
   budget.size += SCALAR_FIELD_BYTES;
-  return value === undefined ? 0 : checkUint(value, path);
+  return value === undefined ? 0 : checkUintAt(value, entry, name);
 }
 
 /** A fresh copy of an array of non-empty addresses. */

@@ -1,5 +1,6 @@
 import type { LogEntry } from '../core/types.js';
 import { WireError } from './errors.js';
+import { entryPath } from './paths.js';
 
 /**
  * Structural rules for the entries of an AppendEntriesRequest, shared by the
@@ -8,10 +9,7 @@ import { WireError } from './errors.js';
  * @internal
  */
 
-/** Path of entry `i` of an AppendEntriesRequest. */
-export function entryPath(i: number): string {
-  return `appendEntriesRequest.entries[${i}]`;
-}
+export { entryPath } from './paths.js';
 
 /** `prevLogTerm` may not exceed the message term (a leader's log holds no future terms). */
 export function checkPrevLogTerm(prevLogTerm: number, messageTerm: number): void {

@@ -1,6 +1,7 @@
 import type { EntryType, MembershipChangeType } from '../core/types.js';
 import { describeValue } from './describe-value.js';
 import { WireError } from './errors.js';
+import { fieldPath, type ParentPath } from './paths.js';
 
 /**
  * Mapping between the core's string unions and the proto enums
@@ -29,8 +30,11 @@ export const CHANGE_TYPE_NAMES: Readonly<Record<MembershipChangeType, string>> =
 /** Proto enum number of each core membership change type (binary form). */
 export const CHANGE_TYPE_NUMBERS: Readonly<Record<MembershipChangeType, number>> = { addVoter: 1, remove: 2 };
 
-/** Core entry type of a proto3 JSON (name or number) or binary (number) EntryType; undefined means absent. */
-export function parseEntryType(value: unknown, path: string): EntryType {
+/**
+ * Core entry type of a proto3 JSON (name or number) or binary (number)
+ * EntryType; undefined means absent. `parent` is the entry's path (or index).
+ */
+export function parseEntryType(value: unknown, parent: ParentPath): EntryType {
   switch (value) {
     case 'ENTRY_TYPE_COMMAND':
     case 1:
@@ -44,9 +48,9 @@ export function parseEntryType(value: unknown, path: string): EntryType {
     case undefined:
     case 'ENTRY_TYPE_UNSPECIFIED':
     case 0:
-      throw new WireError('INVALID_ENUM', 'must not be ENTRY_TYPE_UNSPECIFIED', path);
+      throw new WireError('INVALID_ENUM', 'must not be ENTRY_TYPE_UNSPECIFIED', fieldPath(parent, 'type'));
     default:
-      throw enumError('EntryType', value, path);
+      throw enumError('EntryType', value, fieldPath(parent, 'type'));
   }
 }
 

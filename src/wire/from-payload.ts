@@ -8,10 +8,11 @@ import type {
   MessageType,
 } from '../core/types.js';
 import { describeValue } from './describe-value.js';
-import { checkEntry, checkPrevLogTerm, entryPath } from './entry-rules.js';
+import { checkEntry, checkPrevLogTerm } from './entry-rules.js';
 import { parseChangeType, parseEntryType } from './enums.js';
 import { toWireError, WireError } from './errors.js';
 import {
+  eitherName,
   fieldPath,
   readAddressList,
   readBool,
@@ -19,12 +20,16 @@ import {
   readField,
   readObject,
   readRequiredAddress,
+  requiredAddressValue,
   readString,
   readUint64,
+  stringValue,
+  uint64Value,
   type PayloadObject,
 } from './field-readers.js';
-import { copyJsonValue, isPlainObject } from './json-value.js';
+import { copyJsonField, copyJsonValue, isPlainObject } from './json-value.js';
 import { resolveLimits, type WireLimits } from './limits.js';
+import { entryPath } from './paths.js';
 import { checkBudget, newBudget, type WalkBudget } from './walk-budget.js';
 
 /** Options of {@link fromPayload}. */
@@ -103,9 +108,6 @@ const BODY_JSON_NAMES: Readonly<Record<MessageType, string>> = {
   MembershipChangeResponse: 'membershipChangeResponse',
 };
 
-/** Top-level keys of the envelope that are not bodies. */
-const ENVELOPE_KEYS: ReadonlySet<string> = new Set(['from', 'to', 'term']);
-
 /**
  * The throwing core of {@link fromPayload}. With `copyCommands` false the
  * returned message references the payload's command values (validated, not
@@ -129,9 +131,10 @@ export function payloadToMessage(
   const keys = Object.keys(payload);
   for (let k = 0; k < keys.length; k++) {
     const key = keys[k];
+    if (key === 'from' || key === 'to' || key === 'term') continue; // the envelope's own fields
     const type = BODY_KEYS.get(key);
     if (type === undefined) {
-      if (unknownObjectKey === undefined && !ENVELOPE_KEYS.has(key) && isPlainObject(payload[key])) unknownObjectKey = key;
+      if (unknownObjectKey === undefined && isPlainObject(payload[key])) unknownObjectKey = key;
       continue;
     }
     const value = payload[key];
@@ -153,7 +156,7 @@ export function payloadToMessage(
     throw new WireError('MISSING_BODY', 'payload sets no body (exactly one such as appendEntriesRequest is required)');
   }
 
-  const from = readRequiredAddress(payload, 'from', 'from', '', budget);
+  const from = requiredAddressValue(present(payload.from), 'from', '', budget);
   if (expectedFrom !== undefined && from !== expectedFrom) {
     throw new WireError(
       'SENDER_MISMATCH',
@@ -161,8 +164,8 @@ export function payloadToMessage(
       'from',
     );
   }
-  const to = readRequiredAddress(payload, 'to', 'to', '', budget);
-  const term = readUint64(payload, 'term', 'term', '', budget);
+  const to = requiredAddressValue(present(payload.to), 'to', '', budget);
+  const term = uint64Value(present(payload.term), 'term', '', budget);
   const path = BODY_JSON_NAMES[bodyType];
   if (!isPlainObject(bodyValue)) {
     throw new WireError('NOT_AN_OBJECT', `must be an object, got ${describeValue(bodyValue)}`, path);
@@ -297,12 +300,13 @@ function parseAppendEntriesRequest(
   budget: WalkBudget,
   copyCommands: boolean,
 ): AppendEntriesRequest {
-  const prevLogIndex = readUint64(b, 'prevLogIndex', 'prev_log_index', path, budget);
-  const prevLogTerm = readUint64(b, 'prevLogTerm', 'prev_log_term', path, budget);
-  const leaderCommit = readUint64(b, 'leaderCommit', 'leader_commit', path, budget);
-  const readRound = readUint64(b, 'readRound', 'read_round', path, budget);
+  // The hot message: fields loaded by name rather than through readField's computed keys.
+  const prevLogIndex = uint64Value(eitherName(b.prevLogIndex, b.prev_log_index, 'prevLogIndex', 'prev_log_index', path), 'prevLogIndex', path, budget);
+  const prevLogTerm = uint64Value(eitherName(b.prevLogTerm, b.prev_log_term, 'prevLogTerm', 'prev_log_term', path), 'prevLogTerm', path, budget);
+  const leaderCommit = uint64Value(eitherName(b.leaderCommit, b.leader_commit, 'leaderCommit', 'leader_commit', path), 'leaderCommit', path, budget);
+  const readRound = uint64Value(eitherName(b.readRound, b.read_round, 'readRound', 'read_round', path), 'readRound', path, budget);
   checkPrevLogTerm(prevLogTerm, term);
-  const raw = readField(b, 'entries', 'entries', path);
+  const raw = present(b.entries);
   let entries: LogEntry[];
   if (raw === undefined) {
     entries = [];
@@ -332,27 +336,37 @@ function parseAppendEntriesRequest(
 }
 
 function parseEntry(raw: unknown, i: number, budget: WalkBudget, copyCommands: boolean): LogEntry {
-  const path = entryPath(i);
-  if (!isPlainObject(raw)) throw new WireError('NOT_AN_OBJECT', `must be an object, got ${describeValue(raw)}`, path);
+  if (!isPlainObject(raw)) throw new WireError('NOT_AN_OBJECT', `must be an object, got ${describeValue(raw)}`, entryPath(i));
+  // Fields are loaded by name (fast for the usual uniform entries) and paths built only for errors.
   const entry: LogEntry = {
-    index: readUint64(raw, 'index', 'index', path, budget),
-    term: readUint64(raw, 'term', 'term', path, budget),
-    type: parseEntryType(readField(raw, 'type', 'type', path), `${path}.type`),
+    index: uint64Value(present(raw.index), 'index', i, budget),
+    term: uint64Value(present(raw.term), 'term', i, budget),
+    type: parseEntryType(present(raw.type), i),
   };
   // A google.protobuf.Value field: JSON null is the null value, not absence.
   const command: unknown = raw.command;
   if (command !== undefined) {
-    entry.command = copyJsonValue(command, `${path}.command`, budget, copyCommands) as JsonValue;
+    entry.command = copyJsonField(command, i, 'command', budget, copyCommands);
   }
-  const configuration = readObject(raw, 'configuration', 'configuration', path);
-  if (configuration !== undefined) entry.configuration = parseConfiguration(configuration, `${path}.configuration`, budget);
-  const clientId = readString(raw, 'clientId', 'client_id', path, budget);
-  const sequence = readUint64(raw, 'sequence', 'sequence', path, budget);
-  const firstOutstanding = readUint64(raw, 'firstOutstandingSequence', 'first_outstanding_sequence', path, budget);
+  const configuration = readObject(raw, 'configuration', 'configuration', i);
+  if (configuration !== undefined) entry.configuration = parseConfiguration(configuration, `${entryPath(i)}.configuration`, budget);
+  const clientId = stringValue(eitherName(raw.clientId, raw.client_id, 'clientId', 'client_id', i), 'clientId', i, budget);
+  const sequence = uint64Value(present(raw.sequence), 'sequence', i, budget);
+  const firstOutstanding = uint64Value(
+    eitherName(raw.firstOutstandingSequence, raw.first_outstanding_sequence, 'firstOutstandingSequence', 'first_outstanding_sequence', i),
+    'firstOutstandingSequence',
+    i,
+    budget,
+  );
   if (clientId !== '') entry.clientId = clientId;
   if (sequence !== 0) entry.sequence = sequence;
   if (firstOutstanding !== 0) entry.firstOutstandingSequence = firstOutstanding;
   return entry;
+}
+
+/** A one-word field's value as {@link readField} returns it (null is absent). */
+function present(value: unknown): unknown {
+  return value === null ? undefined : value;
 }
 
 function parseConfiguration(obj: PayloadObject, path: string, budget: WalkBudget): Configuration {

@@ -1,6 +1,7 @@
 import type { JsonValue } from '../core/types.js';
 import { describeValue } from './describe-value.js';
 import { WireError, type WireErrorCode } from './errors.js';
+import { fieldPath, type ParentPath } from './paths.js';
 import { isWellFormedString } from './strings.js';
 import type { WalkBudget } from './walk-budget.js';
 
@@ -13,19 +14,30 @@ import type { WalkBudget } from './walk-budget.js';
  * @internal
  */
 
-/** A problem found at the current position of a walk; turned into a WireError with a path. */
+/**
+ * A problem found inside a value; turned into a WireError with a path. The
+ * walk records the position only while the problem propagates (innermost
+ * segment first), so valid values cost no path bookkeeping.
+ */
 class JsonProblem {
+  /** Array indexes and object keys from the problem outward. */
+  readonly segments: (string | number)[] = [];
   constructor(
     readonly code: WireErrorCode,
     readonly problem: string,
   ) {}
 }
 
+/** Adds `segment` to a JsonProblem passing through; anything else is left alone. */
+function addSegment(thrown: unknown, segment: string | number): void {
+  if (thrown instanceof JsonProblem) thrown.segments.push(segment);
+}
+
 /** True for `{}`-like objects of any realm (prototype null or a realm's Object.prototype). */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const proto: unknown = Object.getPrototypeOf(value);
-  return proto === null || Object.getPrototypeOf(proto) === null;
+  return proto === Object.prototype || proto === null || Object.getPrototypeOf(proto) === null;
 }
 
 /** Stores `value` under `key` as an own data property, safe for `__proto__`. */
@@ -43,12 +55,20 @@ export function setOwn(target: Record<string, unknown>, key: string, value: unkn
  * field is `path` plus the position inside the value, e.g. `proposeRequest.command.a[3]`.
  */
 export function copyJsonValue(value: unknown, path: string, budget: WalkBudget, copy: boolean): JsonValue {
-  const segments: (string | number)[] = [];
+  return copyJsonField(value, path, '', budget, copy);
+}
+
+/**
+ * {@link copyJsonValue} of field `name` of the object at `parent` (`name` ''
+ * for `parent` itself); the path is only built when the value is rejected.
+ */
+export function copyJsonField(value: unknown, parent: ParentPath, name: string, budget: WalkBudget, copy: boolean): JsonValue {
   try {
-    return walk(value, 0, budget, copy, segments);
+    return walk(value, 0, budget, copy);
   } catch (thrown) {
+    const path = name === '' ? String(parent) : fieldPath(parent, name);
     if (thrown instanceof JsonProblem) {
-      throw new WireError(thrown.code, thrown.problem, path + formatSegments(segments));
+      throw new WireError(thrown.code, thrown.problem, path + formatSegments(thrown.segments));
     }
     if (thrown instanceof RangeError) {
       throw new WireError('LIMIT_EXCEEDED', 'command is nested too deeply', path, { cause: thrown });
@@ -57,9 +77,11 @@ export function copyJsonValue(value: unknown, path: string, budget: WalkBudget, 
   }
 }
 
+/** Formats segments recorded innermost first as a path suffix such as `.a[3]["b c"]`. */
 function formatSegments(segments: (string | number)[]): string {
   let out = '';
-  for (const segment of segments) {
+  for (let i = segments.length - 1; i >= 0; i--) {
+    const segment = segments[i];
     if (typeof segment === 'number') out += `[${segment}]`;
     else if (/^[A-Za-z_$][\w$]*$/.test(segment)) out += `.${segment}`;
     else out += `[${JSON.stringify(segment)}]`;
@@ -67,7 +89,7 @@ function formatSegments(segments: (string | number)[]): string {
   return out;
 }
 
-function walk(value: unknown, depth: number, budget: WalkBudget, copy: boolean, segments: (string | number)[]): JsonValue {
+function walk(value: unknown, depth: number, budget: WalkBudget, copy: boolean): JsonValue {
   switch (typeof value) {
     case 'string':
       checkString(value, budget);
@@ -94,11 +116,15 @@ function walk(value: unknown, depth: number, budget: WalkBudget, copy: boolean, 
         const length = value.length;
         const out: JsonValue[] | undefined = copy ? new Array<JsonValue>(length) : undefined;
         budget.size += 2 + length;
-        for (let i = 0; i < length; i++) {
-          segments.push(i);
-          const element = walk(value[i], depth + 1, budget, copy, segments);
-          segments.pop();
-          if (out !== undefined) out[i] = element;
+        let i = 0;
+        try {
+          for (; i < length; i++) {
+            const element = walk(value[i], depth + 1, budget, copy);
+            if (out !== undefined) out[i] = element;
+          }
+        } catch (thrown) {
+          addSegment(thrown, i);
+          throw thrown;
         }
         if (budget.size > budget.limits.maxPayloadBytes) throwOverBudget(budget);
         return out ?? (value as JsonValue[]);
@@ -109,17 +135,21 @@ function walk(value: unknown, depth: number, budget: WalkBudget, copy: boolean, 
       const keys = Object.keys(value);
       const out: Record<string, JsonValue> | undefined = copy ? {} : undefined;
       budget.size += 2;
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i];
-        segments.push(key);
-        checkString(key, budget);
-        budget.size += key.length + 4;
-        const member = walk(value[key], depth + 1, budget, copy, segments);
-        segments.pop();
-        if (out !== undefined) {
-          if (key === '__proto__') setOwn(out, key, member);
-          else out[key] = member;
+      let i = 0;
+      try {
+        for (; i < keys.length; i++) {
+          const key = keys[i];
+          checkString(key, budget);
+          budget.size += key.length + 4;
+          const member = walk(value[key], depth + 1, budget, copy);
+          if (out !== undefined) {
+            if (key === '__proto__') setOwn(out, key, member);
+            else out[key] = member;
+          }
         }
+      } catch (thrown) {
+        addSegment(thrown, keys[i]);
+        throw thrown;
       }
       if (budget.size > budget.limits.maxPayloadBytes) throwOverBudget(budget);
       return out ?? (value as Record<string, JsonValue>);

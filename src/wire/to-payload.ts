@@ -6,7 +6,7 @@ import {
   checkOptionalString,
   checkOptionalUint,
   checkUint,
-  copyAddressList,
+  checkUintAt,
   copyConfiguration,
 } from './core-value-checks.js';
 import { describeValue } from './describe-value.js';
@@ -14,7 +14,7 @@ import { checkEntry, checkPrevLogTerm, entryPath } from './entry-rules.js';
 import { CHANGE_TYPE_NAMES, ENTRY_TYPE_NAMES } from './enums.js';
 import { WireError } from './errors.js';
 import { checkStringValue } from './field-readers.js';
-import { copyJsonValue, isPlainObject } from './json-value.js';
+import { copyJsonField, copyJsonValue, isPlainObject } from './json-value.js';
 import { resolveLimits, type WireLimits } from './limits.js';
 import type { MessagePayload } from './payload.js';
 import { checkBudget, newBudget, SCALAR_FIELD_BYTES, type WalkBudget } from './walk-budget.js';
@@ -270,8 +270,8 @@ function entryToPayload(
     throw new WireError('NOT_AN_OBJECT', `must be an object, got ${describeValue(entry)}`, entryPath(i));
   }
   const e = entry as unknown as LogEntry;
-  const index = checkUint(e.index, `${entryPath(i)}.index`);
-  const term = checkUint(e.term, `${entryPath(i)}.term`);
+  const index = checkUintAt(e.index, i, 'index');
+  const term = checkUintAt(e.term, i, 'term');
   const typeName: string | undefined = Object.hasOwn(ENTRY_TYPE_NAMES, e.type) ? ENTRY_TYPE_NAMES[e.type] : undefined;
   if (typeName === undefined) {
     throw new WireError(
@@ -285,13 +285,13 @@ function entryToPayload(
   const p: MessagePayload = { index: String(index) };
   if (term !== 0) p.term = String(term);
   p.type = typeName;
-  if (e.command !== undefined) p.command = copyJsonValue(e.command, `${entryPath(i)}.command`, budget, copyCommands);
+  if (e.command !== undefined) p.command = copyJsonField(e.command, i, 'command', budget, copyCommands);
   if (e.configuration !== undefined) {
     p.configuration = configurationToPayload(copyConfiguration(e.configuration, `${entryPath(i)}.configuration`, budget));
   }
-  const clientId = checkOptionalString(e.clientId, `${entryPath(i)}.clientId`, budget);
-  const sequence = checkOptionalUint(e.sequence, `${entryPath(i)}.sequence`, budget);
-  const firstOutstanding = checkOptionalUint(e.firstOutstandingSequence, `${entryPath(i)}.firstOutstandingSequence`, budget);
+  const clientId = checkOptionalString(e.clientId, i, 'clientId', budget);
+  const sequence = checkOptionalUint(e.sequence, i, 'sequence', budget);
+  const firstOutstanding = checkOptionalUint(e.firstOutstandingSequence, i, 'firstOutstandingSequence', budget);
   if (clientId !== '') p.clientId = clientId;
   if (sequence !== 0) p.sequence = String(sequence);
   if (firstOutstanding !== 0) p.firstOutstandingSequence = String(firstOutstanding);
