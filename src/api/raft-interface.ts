@@ -6,8 +6,10 @@ import { SessionTable } from '../core/sessions.js';
 import type { JsonValue, LogEntry, Message, Snapshot } from '../core/types.js';
 import { MemoryStorage } from '../storage/memory-storage.js';
 import type { Storage } from '../storage/storage.js';
-import { fromPayload, toPayload } from '../wire/index.js';
+import { toPayload } from '../wire/index.js';
 import type { WireLimits } from '../wire/index.js';
+import { toWireError } from '../wire/errors.js';
+import { payloadToMessage } from '../wire/from-payload.js';
 import { copyJsonValue } from '../wire/json-value.js';
 import { resolveLimits } from '../wire/limits.js';
 import { newBudget } from '../wire/walk-budget.js';
@@ -102,6 +104,8 @@ export abstract class RaftInterface {
   private readonly storage: Storage;
   private readonly clock: Clock;
   private readonly options: RaftOptions;
+  /** `options.wireLimits` with defaults filled in, resolved once. */
+  private readonly wireLimits: Readonly<WireLimits>;
   private readonly emitter: Emitter;
   private readonly sessions = new SessionTable();
   private readonly instances = new Map<string, NodeInstance>();
@@ -137,6 +141,7 @@ export abstract class RaftInterface {
     }
     this.address = address;
     this.options = options;
+    this.wireLimits = resolveLimits(options.wireLimits);
     this.storage = options.storage ?? new MemoryStorage();
     this.clock = options.clock ?? realClock();
     this.emitter = new Emitter((type, error) => this.reportListenerError(type, error));
@@ -260,6 +265,8 @@ export abstract class RaftInterface {
   /**
    * Hands a payload received from `fromAddress` to the node. Never throws: an
    * invalid payload is dropped and reported with the `invalid message` event.
+   * The payload belongs to the node after the call: its commands are kept by
+   * reference (validated, not copied), so the caller must not change it later.
    */
   gotData(fromAddress: string, payload: unknown): void {
     if (this.endedFlag) return;
@@ -270,12 +277,15 @@ export abstract class RaftInterface {
       return;
     }
     try {
-      const result = fromPayload(payload, { from: fromAddress, limits: this.options.wireLimits });
-      if (!result.ok) {
-        this.emitter.emit('invalid message', fromAddress, result.error);
+      let message: Message;
+      try {
+        // Validated in full, but the commands are adopted rather than copied:
+        // a payload handed to gotData belongs to the node from then on.
+        message = payloadToMessage(payload, fromAddress, this.wireLimits, false);
+      } catch (thrown) {
+        this.emitter.emit('invalid message', fromAddress, toWireError(thrown, 'INVALID_TYPE'));
         return;
       }
-      const message = result.message;
       if (message.to !== this.address) {
         const error = new RaftError('WRONG_RECIPIENT', `to: message is addressed to ${JSON.stringify(message.to)}, not ${JSON.stringify(this.address)}`);
         this.emitter.emit('invalid message', fromAddress, error);
@@ -452,7 +462,7 @@ export abstract class RaftInterface {
    * fail every AppendEntries, wedging replication for good.
    */
   private checkCommand(command: unknown): { value: JsonValue; size: number } {
-    const limits = resolveLimits(this.options.wireLimits);
+    const limits = this.wireLimits;
     const budget = newBudget(limits);
     let value: JsonValue;
     try {
