@@ -16,7 +16,9 @@ import {
   type WireLimits,
 } from '../wire/index.js';
 import { decodeMessage } from './decode-message.js';
+import { decodePayloadFast } from './decode-payload.js';
 import { encodeMessage } from './encode-message.js';
+import { encodePayloadFast } from './encode-payload.js';
 import { frameBytes } from './framing.js';
 
 export { FrameDecoder, splitFrames, DEFAULT_MAX_FRAME_BYTES, type FrameDecoderOptions } from './framing.js';
@@ -44,8 +46,9 @@ export interface DecodeOptions {
  */
 export function encode(payload: object, options?: EncodeOptions): Uint8Array {
   try {
-    const message = payloadToMessage(payload, undefined, resolveLimits(options?.limits), false);
-    return encodeMessage(message);
+    const limits = resolveLimits(options?.limits);
+    // The reference path yields the precise error, or the bytes of payloads the one-pass encoder leaves to it.
+    return encodePayloadFast(payload, limits) ?? encodeMessage(payloadToMessage(payload, undefined, limits, false));
   } catch (thrown) {
     throw toWireError(thrown, 'INVALID_TYPE');
   }
@@ -66,6 +69,9 @@ export function decode(bytes: Uint8Array, options?: DecodeOptions): MessagePaylo
     if (bytes.length > limits.maxPayloadBytes) {
       throw new WireError('LIMIT_EXCEEDED', `${bytes.length} bytes exceed maxPayloadBytes (${limits.maxPayloadBytes})`);
     }
+    const payload = decodePayloadFast(bytes, limits);
+    if (payload !== undefined && (options?.from === undefined || payload.from === options.from)) return payload;
+    // The reference path: it yields the precise error, or the payload of unusual but valid bytes.
     const message = decodeMessage(bytes, limits);
     if (options?.from !== undefined && message.from !== options.from) {
       throw new WireError(

@@ -117,24 +117,50 @@ const lenientUtf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /**
  * Strict UTF-8 decode of buf[start, stop). Short ASCII is decoded without
- * TextDecoder; other text goes through the fast lenient decoder and only when
- * the result holds U+FFFD is it re-checked with the (slower) fatal decoder.
+ * TextDecoder, through a small cache so that repeated strings (command keys,
+ * addresses) are not rebuilt each time; other text goes through the fast
+ * lenient decoder and only when the result holds U+FFFD is it re-checked
+ * with the (slower) fatal decoder.
  */
 function decodeUtf8(buf: Uint8Array, start: number, stop: number): string {
-  if (stop - start <= 16) {
-    let out = '';
-    for (let j = start; j < stop; j++) {
-      const c = buf[j];
-      if (c >= 0x80) return decodeNonAscii(buf, start, stop);
-      out += String.fromCharCode(c);
-    }
-    return out;
+  const length = stop - start;
+  if (length > SHORT_STRING) return decodeNonAscii(buf, start, stop);
+  let hash = length;
+  for (let j = start; j < stop; j++) {
+    const c = buf[j];
+    if (c >= 0x80) return decodeNonAscii(buf, start, stop);
+    hash = (Math.imul(hash, 31) + c) | 0;
   }
-  return decodeNonAscii(buf, start, stop);
+  const slot = hash & (CACHE_SLOTS - 1);
+  const cached = cache[slot];
+  if (cached.length === length) {
+    let j = 0;
+    while (j < length && cached.charCodeAt(j) === buf[start + j]) j++;
+    if (j === length) return cached;
+  }
+  let out = '';
+  for (let j = start; j < stop; j++) out += String.fromCharCode(buf[j]);
+  cache[slot] = out;
+  return out;
 }
 
+/** Longest string (in bytes) decoded by the ASCII loop and cached. */
+const SHORT_STRING = 16;
+const CACHE_SLOTS = 256;
+const cache: string[] = new Array<string>(CACHE_SLOTS).fill('');
+
+/**
+ * Node's Buffer UTF-8 slice, when present (not in browsers): it decodes a
+ * range of any Uint8Array without a subarray and faster than TextDecoder.
+ * Like the lenient TextDecoder it turns malformed input into U+FFFD.
+ */
+const nodeUtf8Slice = (globalThis as { Buffer?: { prototype?: { utf8Slice?: unknown } } }).Buffer?.prototype?.utf8Slice as
+  | ((this: Uint8Array, start: number, end: number) => string)
+  | undefined;
+
 function decodeNonAscii(buf: Uint8Array, start: number, stop: number): string {
-  const text = lenientUtf8.decode(buf.subarray(start, stop));
+  const text =
+    typeof nodeUtf8Slice === 'function' ? nodeUtf8Slice.call(buf, start, stop) : lenientUtf8.decode(buf.subarray(start, stop));
   if (!text.includes('\uFFFD')) return text;
   try {
     return strictUtf8.decode(buf.subarray(start, stop));

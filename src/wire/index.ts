@@ -17,8 +17,19 @@ export { resolveLimits } from './limits.js';
 /** @internal */
 export { toWireError } from './errors.js';
 /** @internal */
-export { parseChangeType, parseEntryType, ENTRY_TYPE_NUMBERS, CHANGE_TYPE_NUMBERS } from './enums.js';
+export {
+  parseChangeType,
+  parseEntryType,
+  ENTRY_TYPE_NAMES,
+  ENTRY_TYPE_NUMBERS,
+  CHANGE_TYPE_NAMES,
+  CHANGE_TYPE_NUMBERS,
+} from './enums.js';
+/** @internal */
+export { encodeBase64 } from './base64.js';
 /** @internal */
 export { isWellFormedString } from './strings.js';
 /** @internal */
-export { setOwn } from './json-value.js';
+export { isPlainObject, setOwn } from './json-value.js';
+/** @internal */
+export { uint64OrMinus1 } from './field-readers.js';
