@@ -6,10 +6,8 @@ import { SessionTable } from '../core/sessions.js';
 import type { JsonValue, LogEntry, Message, Snapshot } from '../core/types.js';
 import { MemoryStorage } from '../storage/memory-storage.js';
 import type { Storage } from '../storage/storage.js';
-import { toPayload } from '../wire/index.js';
+import { fromPayload, toPayload } from '../wire/index.js';
 import type { WireLimits } from '../wire/index.js';
-import { toWireError } from '../wire/errors.js';
-import { payloadToMessage } from '../wire/from-payload.js';
 import { copyJsonValue } from '../wire/json-value.js';
 import { resolveLimits } from '../wire/limits.js';
 import { newBudget } from '../wire/walk-budget.js';
@@ -277,15 +275,14 @@ export abstract class RaftInterface {
       return;
     }
     try {
-      let message: Message;
-      try {
-        // Validated in full, but the commands are adopted rather than copied:
-        // a payload handed to gotData belongs to the node from then on.
-        message = payloadToMessage(payload, fromAddress, this.wireLimits, false);
-      } catch (thrown) {
-        this.emitter.emit('invalid message', fromAddress, toWireError(thrown, 'INVALID_TYPE'));
+      // Validated in full, but the commands are adopted rather than copied:
+      // a payload handed to gotData belongs to the node from then on.
+      const result = fromPayload(payload, { from: fromAddress, limits: this.wireLimits, adoptCommands: true });
+      if (!result.ok) {
+        this.emitter.emit('invalid message', fromAddress, result.error);
         return;
       }
+      const message = result.message;
       if (message.to !== this.address) {
         const error = new RaftError('WRONG_RECIPIENT', `to: message is addressed to ${JSON.stringify(message.to)}, not ${JSON.stringify(this.address)}`);
         this.emitter.emit('invalid message', fromAddress, error);

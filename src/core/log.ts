@@ -4,9 +4,13 @@ import type { LogEntry, Snapshot } from './types.js';
 /** Bytes counted per entry besides its command: index, term, type and session numbers. */
 const ENTRY_OVERHEAD_BYTES = 32;
 
-/** Approximate encoded size of an entry, for the bytes-per-message limit. */
-export function entryByteSize(entry: LogEntry): number {
-  let size = ENTRY_OVERHEAD_BYTES + (entry.command === undefined ? 0 : JSON.stringify(entry.command).length) + (entry.clientId?.length ?? 0);
+/**
+ * Approximate encoded size of an entry, for the bytes-per-message limit.
+ * `commandBytes` is the command's JSON size when the caller already knows it.
+ */
+export function entryByteSize(entry: LogEntry, commandBytes?: number): number {
+  const command = commandBytes ?? (entry.command === undefined ? 0 : JSON.stringify(entry.command).length);
+  let size = ENTRY_OVERHEAD_BYTES + command + (entry.clientId?.length ?? 0);
   if (entry.configuration) size += JSON.stringify(entry.configuration).length;
   return size;
 }
@@ -102,7 +106,7 @@ export class RaftLog {
     const offset = index - this.snapshotIndex - 1;
     const entry = this.entries[offset];
     if (entry === undefined) return;
-    this.byteSizes[offset] = ENTRY_OVERHEAD_BYTES + commandBytes + (entry.clientId?.length ?? 0);
+    this.byteSizes[offset] = entryByteSize(entry, commandBytes);
   }
 
   /**

@@ -38,6 +38,11 @@ export interface FromPayloadOptions {
   from?: string;
   /** Bounds for this payload; unset fields take {@link DEFAULT_WIRE_LIMITS}. */
   limits?: Partial<WireLimits>;
+  /**
+   * Keep the payload's command values (validated) instead of copying them:
+   * for a caller that takes the payload over and never lets it change. Default false.
+   */
+  adoptCommands?: boolean;
 }
 
 /** Outcome of {@link fromPayload}: the core message, or why the payload was rejected. */
@@ -45,7 +50,8 @@ export type FromPayloadResult = { ok: true; message: Message } | { ok: false; er
 
 /**
  * Validates an incoming proto3 JSON payload and converts it to a core
- * {@link Message} that shares no object with `payload`. Never throws.
+ * {@link Message} that shares no object with `payload` (unless
+ * `adoptCommands`: then its commands are the payload's). Never throws.
  *
  * Accepts canonical proto3 JSON and the other forms proto3 parsers accept:
  * uint64 as number or decimal string, enums by name or number, bytes as
@@ -55,7 +61,7 @@ export type FromPayloadResult = { ok: true; message: Message } | { ok: false; er
 export function fromPayload(payload: unknown, options?: FromPayloadOptions): FromPayloadResult {
   try {
     const limits = resolveLimits(options?.limits);
-    return { ok: true, message: payloadToMessage(payload, options?.from, limits, true) };
+    return { ok: true, message: payloadToMessage(payload, options?.from, limits, options?.adoptCommands !== true) };
   } catch (thrown) {
     return { ok: false, error: toWireError(thrown, 'INVALID_TYPE') };
   }
