@@ -5,6 +5,7 @@
  */
 import { NodeInstance, RaftInterface, MemoryStorage } from 'webraft';
 import type { RaftOptions, RaftStatus } from 'webraft';
+import { mulberry32 } from '../../src/testing/seeded-random.js';
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -25,16 +26,7 @@ export async function waitFor(check: () => boolean, timeoutMs = 5000, what = 'co
 }
 
 /** A deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = mulberry32;
 
 export const BODY_KEYS = [
   'requestVoteRequest',

@@ -34,6 +34,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mulberry32 } from '../../src/testing/seeded-random.js';
 
 // ------------------------------------------------------------------ options and report
 
@@ -121,17 +122,7 @@ const NODE_SCRIPT = fileURLToPath(new URL('../../examples/kv-demo/node.ts', impo
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const now = () => performance.now();
 
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 function quantiles(values: number[]): { max: number; p50: number; p99: number } {
   if (values.length === 0) return { max: 0, p50: 0, p99: 0 };
