@@ -211,6 +211,8 @@ export class RaftCore {
   private nextSequence = 1;
   /** Invariant: keys in ascending order (insertion order = sequence order). */
   private readonly proposals = new Map<number, PendingProposal>();
+  /** No sequence below this one is outstanding (only grows; see firstOutstandingSequence). */
+  private lowestOutstanding = 1;
   /** Log index -> sequence of my proposals the leader acknowledged at that index. */
   private readonly ackedByIndex = new Map<number, number>();
   /** Logical time pending requests were last checked for expiry and retries. */
@@ -1104,8 +1106,9 @@ export class RaftCore {
 
   /** Lowest sequence this client has not settled. */
   private firstOutstandingSequence(): number {
-    for (const sequence of this.proposals.keys()) return sequence;
-    return this.nextSequence;
+    // Sequences are never reused, so the low-water mark only moves up: amortized O(1).
+    while (this.lowestOutstanding < this.nextSequence && !this.proposals.has(this.lowestOutstanding)) this.lowestOutstanding++;
+    return this.lowestOutstanding;
   }
 
   private submitProposal(p: PendingProposal): void {

@@ -36,9 +36,10 @@ export class MemoryStorage implements Storage {
   }
 
   async save(update: StorageUpdate): Promise<void> {
-    // Copy now: the caller may reuse its objects after the call.
+    // Copy the snapshot and hard state now: the caller may reuse those objects.
+    // Entries are immutable once created (see StorageUpdate), so they are kept by reference.
     const snapshot = update.snapshot ? clone(update.snapshot) : undefined;
-    const entries = update.entries ? update.entries.map(copyEntry) : undefined;
+    const entries = update.entries ? update.entries.slice() : undefined;
     const hardState = update.hardState ? { ...update.hardState } : undefined;
     await Promise.resolve();
     if (snapshot) this.applySnapshot(snapshot);

@@ -23,6 +23,11 @@ export interface StoredState {
  *    contiguous and start at most one past the last stored index.
  * 3. `hardState`: replaces the stored hard state.
  * Saving a snapshot is how the log is compacted: nothing at or below its index is kept.
+ *
+ * Entry objects are immutable once created: nothing changes an entry after it
+ * is passed to `save` (the core never does), so a storage may keep them by
+ * reference. The `update`, `snapshot` and `hardState` objects may be reused by
+ * the caller once `save` returns.
  */
 export interface StorageUpdate {
   snapshot?: Snapshot;

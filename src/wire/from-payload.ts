@@ -333,6 +333,8 @@ function parseAppendEntriesRequest(
     for (let i = 0; i < count; i++) {
       const entry = parseEntry(raw[i], i, budget, copyCommands);
       checkEntry(entry, i, prevLogIndex, previousTerm, term);
+      // Consecutive entries usually share a client id: keep one string, not one per entry.
+      if (i > 0 && entry.clientId !== undefined && entry.clientId === entries[i - 1].clientId) entry.clientId = entries[i - 1].clientId;
       previousTerm = entry.term;
       entries[i] = entry;
       if (budget.size > budget.limits.maxPayloadBytes) checkBudget(budget, entryPath(i));

@@ -37,11 +37,28 @@ describe('MemoryStorage', () => {
     expect((await storage.load()).entries).toEqual([]);
   });
 
-  it('copies what it saves, so later mutation by the caller changes nothing', async () => {
+  it('copies the hard state, snapshot and entry list it saves, so the caller may reuse them', async () => {
     const storage = new MemoryStorage();
-    const e = entry(1, 1);
-    await storage.save({ entries: [e] });
-    e.term = 99;
+    const entries = [entry(1, 1), entry(2, 1)];
+    const hardState = { term: 1, votedFor: 'a', commitIndex: 0 };
+    const snapshot = { index: 0, term: 0, configuration: { voters: ['a'], learners: [] }, data: { x: 1 }, sessions: [] };
+    await storage.save({ snapshot, entries, hardState });
+    entries.length = 0;
+    hardState.term = 99;
+    snapshot.configuration.voters.push('b');
+    snapshot.data.x = 2;
+    const state = await storage.load();
+    expect(state.entries.map((e) => e.index)).toEqual([1, 2]);
+    expect(state.hardState?.term).toBe(1);
+    expect(state.snapshot?.configuration.voters).toEqual(['a']);
+    expect(state.snapshot?.data).toEqual({ x: 1 });
+  });
+
+  it('keeps entries by reference (they are immutable once created) but load() hands out copies', async () => {
+    const storage = new MemoryStorage();
+    await storage.save({ entries: [entry(1, 1)] });
+    const loaded = (await storage.load()).entries[0];
+    loaded.term = 99;
     expect((await storage.load()).entries[0].term).toBe(1);
   });
 });
