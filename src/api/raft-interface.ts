@@ -729,9 +729,14 @@ export abstract class RaftInterface {
   /** Applies one entry; returns a Promise only when an asynchronous listener must be awaited. */
   private applyEntry(entry: LogEntry): Promise<void> | undefined {
     if (entry.type === 'command' && this.sessions.admit(entry)) {
+      if (this.emitter.count('apply') === 0) {
+        // With no listener the entry counts as applied at once.
+        this.finishApply(entry, true);
+        return undefined;
+      }
       const command = entry.command ?? null;
       // Listeners get their own copy: the log keeps the original for followers and snapshots.
-      const copy = typeof command === 'object' && command !== null && this.emitter.count('apply') > 0 ? (cloneJson(command) as JsonValue) : command;
+      const copy = typeof command === 'object' && command !== null ? (cloneJson(command) as JsonValue) : command;
       const applied: AppliedEntry = { index: entry.index, term: entry.term, command: copy };
       const pending = this.runHandlers('apply', [applied, entry.index]);
       if (pending) {

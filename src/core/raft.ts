@@ -149,6 +149,9 @@ interface IncomingSnapshot {
 
 const NO_ENTRIES: LogEntry[] = [];
 
+/** A client announces its settled sequences (firstOutstandingSequence) once they advanced by this much. */
+const LOW_WATER_ANNOUNCE_STEP = 16;
+
 /**
  * The Raft state machine (§5, with the dissertation's membership changes,
  * PreVote, ReadIndex, leadership transfer and client sessions). Pure and
@@ -213,6 +216,10 @@ export class RaftCore {
   private readonly proposals = new Map<number, PendingProposal>();
   /** No sequence below this one is outstanding (only grows; see firstOutstandingSequence). */
   private lowestOutstanding = 1;
+  /** The low-water mark last put on an entry or ProposeRequest (see lowWaterToAnnounce). */
+  private announcedLowWater = 0;
+  /** A proposal was abandoned: announce the low-water mark on the next proposal (see lowWaterToAnnounce). */
+  private lowWaterUrgent = false;
   /** Log index -> sequence of my proposals the leader acknowledged at that index. */
   private readonly ackedByIndex = new Map<number, number>();
   /** Logical time pending requests were last checked for expiry and retries. */
@@ -1111,6 +1118,23 @@ export class RaftCore {
     return this.lowestOutstanding;
   }
 
+  /**
+   * The `firstOutstandingSequence` to put on the next entry or ProposeRequest,
+   * or 0 ("no news", omitted on the wire). Settled sequences are announced in
+   * steps of LOW_WATER_ANNOUNCE_STEP rather than on every proposal: sessions
+   * then remember at most that many more proposals, and each entry on the wire
+   * is smaller. An abandoned proposal (timed out) is announced at once, so its
+   * entry, if it still commits later, is skipped as before (§6.3).
+   */
+  private lowWaterToAnnounce(): number {
+    const low = this.firstOutstandingSequence();
+    if (low <= this.announcedLowWater) return 0;
+    if (!this.lowWaterUrgent && low < this.announcedLowWater + LOW_WATER_ANNOUNCE_STEP) return 0;
+    this.announcedLowWater = low;
+    this.lowWaterUrgent = false;
+    return low;
+  }
+
   private submitProposal(p: PendingProposal): void {
     p.lastSentAt = this.now;
     if (this.internalState === 'leader') {
@@ -1125,7 +1149,7 @@ export class RaftCore {
         command: p.command,
         clientId: this.clientId,
         sequence: p.sequence,
-        firstOutstandingSequence: this.firstOutstandingSequence(),
+        firstOutstandingSequence: this.lowWaterToAnnounce(),
       };
       this.log.append([entry]);
       if (p.byteSize !== undefined) this.log.setCommandBytes(entry.index, p.byteSize);
@@ -1140,7 +1164,7 @@ export class RaftCore {
         type: 'ProposeRequest',
         clientId: this.clientId,
         sequence: p.sequence,
-        firstOutstandingSequence: this.firstOutstandingSequence(),
+        firstOutstandingSequence: this.lowWaterToAnnounce(),
         command: p.command,
       });
     } else {
@@ -1207,6 +1231,7 @@ export class RaftCore {
     for (const p of [...this.proposals.values()]) {
       if (this.now >= p.deadline) {
         this.proposals.delete(p.sequence);
+        this.lowWaterUrgent = true;
         if (p.status === 'acked') this.ackedByIndex.delete(p.index);
         const code = this.leaderId === null ? 'NO_LEADER' : 'TIMEOUT';
         this.proposalFailures.push({

@@ -132,13 +132,13 @@ function walk(value: unknown, depth: number, budget: WalkBudget, copy: boolean):
       if (!isPlainObject(value)) {
         throw new JsonProblem('INVALID_TYPE', 'must be a JSON value, got a non-plain object');
       }
-      const keys = Object.keys(value);
       const out: Record<string, JsonValue> | undefined = copy ? {} : undefined;
       budget.size += 2;
-      let i = 0;
+      let key = '';
       try {
-        for (; i < keys.length; i++) {
-          const key = keys[i];
+        // for-in with an own-property check visits what Object.keys returns, without allocating the key array.
+        for (key in value) {
+          if (!Object.hasOwn(value, key)) continue;
           checkString(key, budget);
           budget.size += key.length + 4;
           const member = walk(value[key], depth + 1, budget, copy);
@@ -148,7 +148,7 @@ function walk(value: unknown, depth: number, budget: WalkBudget, copy: boolean):
           }
         }
       } catch (thrown) {
-        addSegment(thrown, keys[i]);
+        addSegment(thrown, key);
         throw thrown;
       }
       if (budget.size > budget.limits.maxPayloadBytes) throwOverBudget(budget);
