@@ -2,6 +2,7 @@ import { RaftError } from '../core/errors.js';
 import { RaftCore, type CoreOptions } from '../core/raft.js';
 import type { CoreEvent, Ready, RequestResult, RoleState } from '../core/ready.js';
 import { readyNeedsSave } from '../core/ready.js';
+import { IntKeyMap } from '../core/int-key-map.js';
 import { SessionTable } from '../core/sessions.js';
 import type { JsonValue, LogEntry, Message, Snapshot } from '../core/types.js';
 import { MemoryStorage } from '../storage/memory-storage.js';
@@ -127,7 +128,8 @@ export abstract class RaftInterface {
   private lastAppliedIndex = 0;
   private snapshotting = false;
 
-  private readonly proposals = new Map<number, Deferred<{ index: number; term: number }>>();
+  /** Pending proposals of this node's session, by sequence number. */
+  private readonly proposals = new IntKeyMap<Deferred<{ index: number; term: number }>>();
   private readonly reads = new Map<number, Deferred<void>>();
   private readonly readWaiters: { index: number; deferred: Deferred<void> }[] = [];
   private readonly membershipChanges = new Map<number, Deferred<void>>();
@@ -716,7 +718,7 @@ export abstract class RaftInterface {
     if (this.endedFlag) return;
     this.lastAppliedIndex = Math.max(this.lastAppliedIndex, snapshot.index);
     this.core.appliedTo(this.lastAppliedIndex);
-    for (const [sequence, deferred] of [...this.proposals]) {
+    for (const [sequence, deferred] of this.proposals.entries()) {
       const applied = this.sessions.lookup(this.core.clientId, sequence);
       if (applied) {
         this.proposals.delete(sequence);

@@ -1,4 +1,5 @@
 import { InvariantError } from './errors.js';
+import { IntKeyMap } from './int-key-map.js';
 import { RaftLog } from './log.js';
 import {
   bootstrapConfiguration,
@@ -212,8 +213,8 @@ export class RaftCore {
 
   // Client sessions (dissertation §6.3).
   private nextSequence = 1;
-  /** Invariant: keys in ascending order (insertion order = sequence order). */
-  private readonly proposals = new Map<number, PendingProposal>();
+  /** Outstanding proposals of this node's session, by sequence number. */
+  private readonly proposals = new IntKeyMap<PendingProposal>();
   /** No sequence below this one is outstanding (only grows; see firstOutstandingSequence). */
   private lowestOutstanding = 1;
   /** The low-water mark last put on an entry or ProposeRequest (see lowWaterToAnnounce). */
@@ -221,7 +222,7 @@ export class RaftCore {
   /** A proposal was abandoned: announce the low-water mark on the next proposal (see lowWaterToAnnounce). */
   private lowWaterUrgent = false;
   /** Log index -> sequence of my proposals the leader acknowledged at that index. */
-  private readonly ackedByIndex = new Map<number, number>();
+  private readonly ackedByIndex = new IntKeyMap<number>();
   /** Logical time pending requests were last checked for expiry and retries. */
   private lastRequestsCheck = 0;
 
@@ -1014,7 +1015,7 @@ export class RaftCore {
     this.configurationIndex = snapshot.index;
     this.recomputeConfiguration(false);
     this.reportMembershipDiff(previous, this.configuration);
-    for (const p of [...this.proposals.values()]) {
+    for (const p of this.proposals.values()) {
       const applied = snapshot.sessions.find((s) => s.clientId === this.clientId)?.applied.find((a) => a.sequence === p.sequence);
       if (applied) this.proposals.delete(p.sequence);
     }
@@ -1228,7 +1229,7 @@ export class RaftCore {
     if (this.now < this.lastRequestsCheck + this.requestCheckInterval()) return;
     this.lastRequestsCheck = this.now;
     const retry = this.retryInterval();
-    for (const p of [...this.proposals.values()]) {
+    for (const p of this.proposals.values()) {
       if (this.now >= p.deadline) {
         this.proposals.delete(p.sequence);
         this.lowWaterUrgent = true;

@@ -1,3 +1,4 @@
+import { IntKeyMap } from './int-key-map.js';
 import type { AppliedProposal, ClientSession, LogEntry } from './types.js';
 
 /** Sessions kept at most; the least recently used is evicted first (deterministically, by apply order). */
@@ -13,7 +14,7 @@ export const DEFAULT_MAX_SESSIONS = 4096;
  * (`firstOutstandingSequence`); numbers below that can be forgotten.
  */
 export class SessionTable {
-  private readonly sessions = new Map<string, { lowWater: number; applied: Map<number, AppliedProposal>; lastIndex: number }>();
+  private readonly sessions = new Map<string, { lowWater: number; applied: IntKeyMap<AppliedProposal>; lastIndex: number }>();
 
   /** The session last admitted: already at the most-recently-used end of `sessions`. */
   private mostRecentClientId: string | null = null;
@@ -30,7 +31,7 @@ export class SessionTable {
     if (!clientId || !entry.sequence) return true;
     let session = this.sessions.get(clientId);
     if (!session) {
-      session = { lowWater: 0, applied: new Map(), lastIndex: 0 };
+      session = { lowWater: 0, applied: new IntKeyMap(), lastIndex: 0 };
       this.sessions.set(clientId, session);
       this.evictIfFull();
     } else if (clientId !== this.mostRecentClientId) {
@@ -46,7 +47,7 @@ export class SessionTable {
     const lowWater = entry.firstOutstandingSequence ?? 0;
     if (lowWater > session.lowWater) {
       session.lowWater = lowWater;
-      forgetBelow(session.applied, lowWater);
+      session.applied.deleteBelow(lowWater);
     }
     return !duplicate;
   }
@@ -61,7 +62,7 @@ export class SessionTable {
     return [...this.sessions].map(([clientId, s]) => ({
       clientId,
       lowWater: s.lowWater,
-      applied: [...s.applied.values()].map((a) => ({ ...a })),
+      applied: s.applied.values().map((a) => ({ ...a })),
       lastIndex: s.lastIndex,
     }));
   }
@@ -71,11 +72,9 @@ export class SessionTable {
     this.sessions.clear();
     this.mostRecentClientId = null;
     for (const s of sessions) {
-      this.sessions.set(s.clientId, {
-        lowWater: s.lowWater,
-        applied: new Map(s.applied.map((a) => [a.sequence, { ...a }])),
-        lastIndex: s.lastIndex,
-      });
+      const applied = new IntKeyMap<AppliedProposal>();
+      for (const a of s.applied) applied.set(a.sequence, { ...a });
+      this.sessions.set(s.clientId, { lowWater: s.lowWater, applied, lastIndex: s.lastIndex });
     }
   }
 
@@ -89,24 +88,5 @@ export class SessionTable {
       this.sessions.delete(oldest);
       if (oldest === this.mostRecentClientId) this.mostRecentClientId = null;
     }
-  }
-}
-
-/** Past this many remembered proposals a session is swept completely (see forgetBelow). */
-const FULL_SWEEP_SIZE = 4096;
-
-/**
- * Drops proposals below `lowWater`. Proposals are usually applied in sequence
- * order (Map order), so the sweep stops at the first one still needed; a rare
- * straggler applied out of order is dropped by a full sweep once the map grows.
- */
-function forgetBelow(applied: Map<number, AppliedProposal>, lowWater: number): void {
-  if (applied.size > FULL_SWEEP_SIZE) {
-    for (const sequence of applied.keys()) if (sequence < lowWater) applied.delete(sequence);
-    return;
-  }
-  for (const sequence of applied.keys()) {
-    if (sequence >= lowWater) break;
-    applied.delete(sequence);
   }
 }
