@@ -199,7 +199,8 @@ export interface Entry {
   sequence: number;
   /**
    * Every sequence number of the session below this one has been settled by
-   * the client, so the cluster may forget them (dissertation §6.3).
+   * the client, so the cluster may forget them (dissertation §6.3). 0 means
+   * no news: a client need not repeat it on every entry.
    */
   firstOutstandingSequence: number;
 }
@@ -303,7 +304,7 @@ export interface ProposeRequest {
   clientId: string;
   /** Sequence number of the proposal within the session. */
   sequence: number;
-  /** Lowest sequence number the client has not settled. */
+  /** Lowest sequence number the client has not settled; 0 means no news. */
   firstOutstandingSequence: number;
   /** The user's command as any JSON value. */
   command: any | undefined;
