@@ -9,28 +9,18 @@
  * commits again on both. Skipped (with the reason printed) when Chromium is
  * absent, except under CI=true where that is a failure.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const CHROMIUM = process.env.WEBRAFT_CHROMIUM ?? '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-const skipReason = `${CHROMIUM} not found: BroadcastChannel example browser test skipped`;
-if (!available) console.warn(skipReason);
+import { chromiumAvailable, launchChromium, requireChromiumUnderCi, serveStatic, type StaticServer } from './chromium.js';
 
 const example = (file: string) => fileURLToPath(new URL(`../../examples/broadcast-channel/${file}`, import.meta.url));
 const WAIT = { timeout: 20_000, polling: 50 };
 
 describe('broadcast-channel example environment', () => {
-  it.runIf(process.env.CI === 'true')('has Chromium under CI', () => {
-    expect(available, skipReason).toBe(true);
-  });
+  requireChromiumUnderCi('BroadcastChannel example browser test');
 });
 
 /** Waits until `pages` agree on a leader other than `except`, one of them saying it is that leader. */
@@ -81,8 +71,8 @@ async function proposeAndSeeApplied(pages: Map<string, Page>, from: string, text
   return index;
 }
 
-describe.skipIf(!available)('broadcast-channel example in headless Chromium', () => {
-  let server: Server;
+describe.skipIf(!chromiumAvailable)('broadcast-channel example in headless Chromium', () => {
+  let server: StaticServer;
   let browser: Browser;
   let context: BrowserContext;
   let origin: string;
@@ -99,25 +89,19 @@ describe.skipIf(!available)('broadcast-channel example in headless Chromium', ()
       logLevel: 'silent',
     });
     const script = bundle.outputFiles[0].text;
-    const html = readFileSync(example('index.html'), 'utf8');
-    server = createServer((req, res) => {
-      if (req.url === '/main.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(script);
-      else if (req.url === '/') res.writeHead(200, { 'content-type': 'text/html' }).end(html);
-      else res.writeHead(404).end();
+    server = await serveStatic({
+      '/': { type: 'text/html', body: readFileSync(example('index.html'), 'utf8') },
+      '/main.js': { type: 'text/javascript', body: script },
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-    });
+    origin = server.origin;
+    browser = await launchChromium();
     context = await browser.newContext(); // BroadcastChannel joins pages of one origin in one context only
   });
 
   afterAll(async () => {
     await context?.close();
     await browser?.close();
-    await new Promise((resolve) => server?.close(resolve));
+    await server?.close();
   });
 
   it('three tabs elect a leader, commit from a follower, fail over when the leader tab closes', async () => {

@@ -9,19 +9,15 @@
  * temp dir). Skipped (with the reason printed) when Chromium is absent, except
  * under CI=true where that is a failure.
  */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type DemoServer } from '../../examples/web/serve.js';
+import { chromiumAvailable, launchChromium, requireChromiumUnderCi } from './chromium.js';
 
-const CHROMIUM = process.env.WEBRAFT_CHROMIUM ?? '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-const skipReason = `${CHROMIUM} not found: web demo browser test skipped`;
-if (!available) console.warn(skipReason);
 
 const screenshotDir =
   process.env.UPDATE_SCREENSHOTS === '1'
@@ -29,9 +25,7 @@ const screenshotDir =
     : mkdtempSync(join(tmpdir(), 'webraft-web-demo-'));
 
 describe('web demo environment', () => {
-  it.runIf(process.env.CI === 'true')('has Chromium under CI', () => {
-    expect(available, skipReason).toBe(true);
-  });
+  requireChromiumUnderCi('web demo browser test');
 });
 
 async function leaderDrawn(page: Page, except?: string): Promise<string> {
@@ -48,17 +42,13 @@ async function leaderDrawn(page: Page, except?: string): Promise<string> {
   return (await handle.jsonValue()) as string;
 }
 
-describe.skipIf(!available)('web demo in headless Chromium', () => {
+describe.skipIf(!chromiumAvailable)('web demo in headless Chromium', () => {
   let demo: DemoServer;
   let browser: Browser;
 
   beforeAll(async () => {
     demo = await startServer({ port: 0 });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

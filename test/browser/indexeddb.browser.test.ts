@@ -4,31 +4,19 @@
  * reload the page, load() and compare. Skipped (with the reason printed) when
  * /usr/bin/chromium is absent, except under CI=true where that is a failure.
  */
-import { existsSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { chromium } from 'playwright-core';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SAVE_SEQUENCES, expectedState } from '../storage/fixtures/save-sequences.js';
-
-/** Overridable to exercise the skip / CI-fail paths. */
-const CHROMIUM = process.env.WEBRAFT_CHROMIUM ?? '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-const skipReason = `${CHROMIUM} not found: browser IndexedDB test skipped`;
-if (!available) console.warn(skipReason);
+import { chromiumAvailable, launchChromium, requireChromiumUnderCi, serveStatic, type StaticServer } from './chromium.js';
 
 describe('browser environment', () => {
-  it.runIf(process.env.CI === 'true')('has Chromium under CI', () => {
-    expect(available, skipReason).toBe(true);
-  });
+  requireChromiumUnderCi('browser IndexedDB test');
 });
 
-describe.skipIf(!available)('IndexedDBStorage in headless Chromium', () => {
-  let server: Server;
+describe.skipIf(!chromiumAvailable)('IndexedDBStorage in headless Chromium', () => {
+  let server: StaticServer;
   let browser: Browser;
   let origin: string;
 
@@ -44,22 +32,14 @@ describe.skipIf(!available)('IndexedDBStorage in headless Chromium', () => {
     });
     const script = bundle.outputFiles[0].text;
     const page = '<!doctype html><meta charset="utf-8"><title>webraft idb</title><script src="/bundle.js"></script>';
-    server = createServer((req, res) => {
-      if (req.url === '/bundle.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(script);
-      else if (req.url === '/') res.writeHead(200, { 'content-type': 'text/html' }).end(page);
-      else res.writeHead(404).end();
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-    });
+    server = await serveStatic({ '/': { type: 'text/html', body: page }, '/bundle.js': { type: 'text/javascript', body: script } });
+    origin = server.origin;
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
     await browser?.close();
-    await new Promise((resolve) => server?.close(resolve));
+    await server?.close();
   });
 
   it('entries, hard state and snapshots survive a page reload', async () => {
