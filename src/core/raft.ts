@@ -1195,7 +1195,11 @@ export class RaftCore {
     if (body.clientId !== this.clientId) return;
     const p = this.proposals.get(body.sequence);
     if (!p || p.status === 'acked') return;
-    if (body.errorCode === '') {
+    if (body.errorCode === '' && body.index <= this.handedOutIndex) {
+      // A late answer (e.g. from an earlier leader) naming a slot already handed out:
+      // that slot holds another entry (ours would have settled p), so retry (deduplicated, §6.3).
+      p.status = 'unsent';
+    } else if (body.errorCode === '') {
       p.status = 'acked';
       p.index = body.index;
       p.term = body.logTerm;

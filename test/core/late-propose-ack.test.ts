@@ -1,0 +1,88 @@
+/**
+ * Exactly-once proposals (dissertation §6.3): a follower forwards a proposal
+ * and waits for the leader's ProposeResponse naming the slot. A late answer,
+ * e.g. from an earlier leader, may name a slot this node has already handed
+ * out for application with another entry in it. The proposal must then be
+ * retried (deduplicated by its session) instead of waiting for a slot that
+ * can no longer be its own until it times out.
+ */
+import { describe, expect, it } from 'vitest';
+import { RaftCore } from '../../src/core/raft.js';
+import type { Message } from '../../src/core/types.js';
+import { msg } from './helpers.js';
+
+const TIMEOUT = 300;
+
+function makeCore(id: string, peers: string[]): RaftCore {
+  const core = new RaftCore({
+    id,
+    clientId: `${id}#test`,
+    timing: { heartbeatFrequency: () => 50, heartbeatTimeout: () => TIMEOUT, electionTimeout: () => TIMEOUT },
+    random: () => 0,
+  });
+  core.start({ hardState: null, snapshot: null, entries: [] }, peers, 0);
+  return core;
+}
+
+/** Delivers messages between cores until quiet; returns the ProposeRequests seen (not delivered when `hold` is set). */
+function run(cores: Map<string, RaftCore>, now: number, hold = false): Message[] {
+  const held: Message[] = [];
+  for (let round = 0; round < 100; round++) {
+    const messages: Message[] = [];
+    for (const core of cores.values()) {
+      while (core.hasReady()) {
+        const ready = core.ready();
+        core.advance(ready);
+        messages.push(...ready.messages);
+        const last = ready.committedEntries.at(-1);
+        if (last) core.appliedTo(last.index);
+      }
+    }
+    if (messages.length === 0) break;
+    for (const m of messages) {
+      if (m.body.type === 'ProposeRequest') held.push(m);
+      if (hold && m.body.type === 'ProposeRequest') continue;
+      cores.get(m.to)?.step(m, now);
+    }
+  }
+  return held;
+}
+
+describe('a late ProposeResponse naming a slot already handed out (§6.3)', () => {
+  it('is not taken as the proposal\'s slot: the proposal is forwarded again and commits once', () => {
+    const cores = new Map(['a', 'b', 'c'].map((id) => [id, makeCore(id, ['a', 'b', 'c'])]));
+    const a = cores.get('a') as RaftCore;
+    const b = cores.get('b') as RaftCore;
+    let now = 2 * TIMEOUT;
+    a.tick(now);
+    run(cores, now);
+    expect(a.isLeader).toBe(true);
+
+    // b forwards a proposal; the leader does not get it yet.
+    const sequence = b.propose({ from: 'b' }, 10_000);
+    expect(run(cores, now, true).map((m) => m.body.type)).toEqual(['ProposeRequest']);
+    // The leader commits entries of its own; b hands them out.
+    a.propose({ from: 'a', n: 1 }, 10_000);
+    a.propose({ from: 'a', n: 2 }, 10_000);
+    run(cores, now, true);
+    const handedOut = b.commitIndex;
+    expect(handedOut).toBeGreaterThanOrEqual(3);
+
+    // A stale answer claims b's proposal sits at an index b has already handed out (it holds a's entry).
+    b.step(msg('a', 'b', a.term, { type: 'ProposeResponse', clientId: 'b#test', sequence, index: handedOut, logTerm: a.term, errorCode: '', leaderHint: 'a' }), now);
+    // After the retry interval b forwards the proposal again, and this time the leader gets it.
+    now += TIMEOUT;
+    for (const core of cores.values()) core.tick(now);
+    const forwarded = run(cores, now);
+    expect(forwarded.filter((m) => m.from === 'b' && m.body.type === 'ProposeRequest')).toHaveLength(1);
+    for (let i = 0; i < 5; i++) {
+      now += 50;
+      for (const core of cores.values()) core.tick(now);
+      run(cores, now);
+    }
+    // Committed exactly once, after the slot the stale answer named.
+    const entries = b.log.slice(1, b.commitIndex).filter((e) => e.clientId === 'b#test' && e.sequence === sequence);
+    expect(entries).toHaveLength(1);
+    expect(entries[0].index).toBeGreaterThan(handedOut);
+  });
+});
