@@ -12,8 +12,8 @@ const COMPACT_AFTER = 1024;
  * far above it, or not an integer) goes to an ordinary overflow `Map`, so
  * every key works, only the usual ones are fast.
  *
- * Values must not be `undefined` (an empty slot). `values()`, `keys()` and
- * `entries()` return fresh arrays: the window in ascending key order, then the
+ * Values must not be `undefined` (an empty slot). `values()` and `entries()`
+ * return fresh arrays: the window in ascending key order, then the
  * overflow in insertion order (deterministic for the same calls).
  */
 export class IntKeyMap<V> {
@@ -109,10 +109,6 @@ export class IntKeyMap<V> {
     }
     if (this.overflow) for (const value of this.overflow.values()) out.push(value);
     return out;
-  }
-
-  keys(): number[] {
-    return this.entries().map(([key]) => key);
   }
 
   entries(): [number, V][] {

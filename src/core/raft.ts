@@ -780,6 +780,18 @@ export class RaftCore {
     return entry;
   }
 
+  /**
+   * Appends a client's command (§6.3 session fields) as the leader: the
+   * per-proposal path, so built in one object literal. `commandBytes` is the
+   * command's JSON size when already measured.
+   */
+  private appendCommand(command: JsonValue, clientId: string, sequence: number, firstOutstandingSequence: number, commandBytes?: number): LogEntry {
+    const entry: LogEntry = { index: this.log.lastIndex() + 1, term: this.term, type: 'command', command, clientId, sequence, firstOutstandingSequence };
+    this.log.append([entry]);
+    if (commandBytes !== undefined) this.log.setCommandBytes(entry.index, commandBytes);
+    return entry;
+  }
+
   /** Sends entries or a heartbeat to every follower (§5.3). */
   private broadcastAppend(): void {
     for (const peer of this.progress.keys()) this.sendAppend(peer);
@@ -1143,17 +1155,7 @@ export class RaftCore {
         p.status = 'unsent';
         return;
       }
-      const entry: LogEntry = {
-        index: this.log.lastIndex() + 1,
-        term: this.term,
-        type: 'command',
-        command: p.command,
-        clientId: this.clientId,
-        sequence: p.sequence,
-        firstOutstandingSequence: this.lowWaterToAnnounce(),
-      };
-      this.log.append([entry]);
-      if (p.byteSize !== undefined) this.log.setCommandBytes(entry.index, p.byteSize);
+      const entry = this.appendCommand(p.command, this.clientId, p.sequence, this.lowWaterToAnnounce(), p.byteSize);
       p.status = 'acked';
       p.index = entry.index;
       p.term = entry.term;
@@ -1180,13 +1182,7 @@ export class RaftCore {
       this.reply(from, { ...base, index: 0, logTerm: 0, errorCode: code, leaderHint: this.leaderId ?? '' });
       return;
     }
-    const entry = this.appendEntry({
-      type: 'command',
-      command: body.command,
-      clientId: body.clientId,
-      sequence: body.sequence,
-      firstOutstandingSequence: body.firstOutstandingSequence,
-    });
+    const entry = this.appendCommand(body.command, body.clientId, body.sequence, body.firstOutstandingSequence);
     this.reply(from, { ...base, index: entry.index, logTerm: entry.term, errorCode: '', leaderHint: this.id });
     this.broadcastPending = true;
   }
