@@ -4,19 +4,16 @@
  * sequence, on every platform. Not cryptographic.
  */
 export class SeededRandom {
-  private state: number;
+  private readonly generate: () => number;
 
   /** `seed` may be any number; it is mixed (splitmix32) so nearby seeds give unrelated streams. */
   constructor(seed: number) {
-    this.state = mix32(Math.trunc(seed) >>> 0 ^ Math.trunc(seed / 4294967296));
+    this.generate = mulberry32(mix32(Math.trunc(seed) >>> 0 ^ Math.trunc(seed / 4294967296)));
   }
 
   /** Uniform in [0, 1). */
   next(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) | 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return this.generate();
   }
 
   /** Uniform integer in [0, n). `n` must be a positive integer. */

@@ -1,8 +1,8 @@
 import type { Clock, TimerHandle } from '../api/clock.js';
+import { TimedQueue } from './timed-queue.js';
 
 interface VirtualTimer {
   at: number;
-  sequence: number;
   callback: () => void;
   cancelled: boolean;
 }
@@ -22,17 +22,16 @@ const nextMacrotask = () => new Promise<void>((resolve) => setImmediate(resolve)
  */
 export class VirtualClock implements Clock {
   private nowMs = 0;
-  private sequence = 0;
-  /** A binary min-heap on (at, sequence). */
-  private readonly heap: VirtualTimer[] = [];
+  /** Pending timers; ties fire in creation order. */
+  private readonly timers = new TimedQueue<VirtualTimer>();
 
   now(): number {
     return this.nowMs;
   }
 
   setTimeout(callback: () => void, delayMs: number): TimerHandle {
-    const timer: VirtualTimer = { at: this.nowMs + Math.max(0, delayMs), sequence: this.sequence++, callback, cancelled: false };
-    this.push(timer);
+    const timer: VirtualTimer = { at: this.nowMs + Math.max(0, delayMs), callback, cancelled: false };
+    this.timers.push(timer.at, timer);
     return timer;
   }
 
@@ -54,9 +53,8 @@ export class VirtualClock implements Clock {
     const end = this.nowMs + ms;
     for (;;) {
       await this.settle();
-      const next = this.peek();
-      if (!next || next.at > end) break;
-      this.pop();
+      if (this.timers.peekAt() > end) break;
+      const next = this.timers.pop() as VirtualTimer;
       if (next.cancelled) continue;
       this.nowMs = next.at;
       next.callback();
@@ -68,45 +66,4 @@ export class VirtualClock implements Clock {
   private async settle(): Promise<void> {
     for (let turn = 0; turn < 4; turn++) await nextMacrotask();
   }
-
-  private peek(): VirtualTimer | undefined {
-    return this.heap[0];
-  }
-
-  private push(timer: VirtualTimer): void {
-    const heap = this.heap;
-    heap.push(timer);
-    let index = heap.length - 1;
-    while (index > 0) {
-      const parent = (index - 1) >> 1;
-      if (!earlier(heap[index]!, heap[parent]!)) break;
-      [heap[index], heap[parent]] = [heap[parent]!, heap[index]!];
-      index = parent;
-    }
-  }
-
-  private pop(): VirtualTimer | undefined {
-    const heap = this.heap;
-    const top = heap[0];
-    const last = heap.pop();
-    if (heap.length > 0 && last) {
-      heap[0] = last;
-      let index = 0;
-      for (;;) {
-        const left = 2 * index + 1;
-        const right = left + 1;
-        let smallest = index;
-        if (left < heap.length && earlier(heap[left]!, heap[smallest]!)) smallest = left;
-        if (right < heap.length && earlier(heap[right]!, heap[smallest]!)) smallest = right;
-        if (smallest === index) break;
-        [heap[index], heap[smallest]] = [heap[smallest]!, heap[index]!];
-        index = smallest;
-      }
-    }
-    return top;
-  }
-}
-
-function earlier(a: VirtualTimer, b: VirtualTimer): boolean {
-  return a.at < b.at || (a.at === b.at && a.sequence < b.sequence);
 }

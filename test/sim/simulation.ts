@@ -28,6 +28,7 @@ import { readyNeedsSave } from '../../src/core/ready.js';
 import { SessionTable } from '../../src/core/sessions.js';
 import type { Configuration, HardState, JsonValue, LogEntry, Message, Snapshot } from '../../src/core/types.js';
 import { SeededRandom } from '../../src/testing/seeded-random.js';
+import { TimedQueue } from '../../src/testing/timed-queue.js';
 import { fromPayload, toPayload } from '../../src/wire/index.js';
 
 export interface SimOptions {
@@ -104,65 +105,6 @@ type SimEvent =
   | { kind: 'saved'; node: number; generation: number; ready: Ready }
   | { kind: 'chaos' }
   | { kind: 'restart'; node: number };
-
-interface Queued {
-  at: number;
-  seq: number;
-  event: SimEvent;
-}
-
-/** Binary min-heap by (at, seq): ties resolve in scheduling order. */
-class EventQueue {
-  private heap: Queued[] = [];
-  private seq = 0;
-
-  get size(): number {
-    return this.heap.length;
-  }
-
-  push(at: number, event: SimEvent): void {
-    const item = { at, seq: this.seq++, event };
-    const heap = this.heap;
-    heap.push(item);
-    let i = heap.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!less(heap[i], heap[parent])) break;
-      [heap[i], heap[parent]] = [heap[parent], heap[i]];
-      i = parent;
-    }
-  }
-
-  peekAt(): number {
-    return this.heap.length > 0 ? this.heap[0].at : Infinity;
-  }
-
-  pop(): Queued | undefined {
-    const heap = this.heap;
-    if (heap.length === 0) return undefined;
-    const top = heap[0];
-    const last = heap.pop() as Queued;
-    if (heap.length > 0) {
-      heap[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < heap.length && less(heap[l], heap[m])) m = l;
-        if (r < heap.length && less(heap[r], heap[m])) m = r;
-        if (m === i) break;
-        [heap[i], heap[m]] = [heap[m], heap[i]];
-        i = m;
-      }
-    }
-    return top;
-  }
-}
-
-function less(a: Queued, b: Queued): boolean {
-  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
-}
 
 // ------------------------------------------------------------------ nodes
 
@@ -262,7 +204,7 @@ export class Simulation {
   readonly seed: number;
   readonly options: Required<Omit<SimOptions, 'seed'>>;
   private readonly rng: SeededRandom;
-  private readonly queue = new EventQueue();
+  private readonly queue = new TimedQueue<SimEvent>();
   private readonly nodes: SimNode[] = [];
   private readonly ids: string[];
   private now = 0;
@@ -434,8 +376,7 @@ export class Simulation {
     if (timerNode) {
       this.tickNode(timerNode);
     } else {
-      const item = this.queue.pop() as Queued;
-      this.handle(item.event);
+      this.handle(this.queue.pop() as SimEvent);
     }
     this.checkInvariants();
     return true;
