@@ -1,19 +1,61 @@
 /**
  * Test helpers for driving a RaftCore by hand (test code only).
  */
-import type { RaftCore } from '../../src/core/raft.js';
-import type { Message, MessageBody } from '../../src/core/types.js';
+import { RaftCore, type CoreOptions } from '../../src/core/raft.js';
+import type { LogEntry, Message, MessageBody } from '../../src/core/types.js';
 
-/** Takes every Ready, "persists" it at once, applies what committed, and returns the messages it asked to send. */
-export function flush(core: RaftCore): Message[] {
-  const out: Message[] = [];
+/** Election and heartbeat timeouts of {@link startedCore} (ms). */
+export const TEST_TIMEOUT = 300;
+
+/**
+ * A core with no stored state started with `peers`: client id `<id>#test`, no
+ * randomness (timeouts exactly TEST_TIMEOUT), heartbeats every 50 ms; `options` override.
+ */
+export function startedCore(id: string, peers: string[], options: Partial<CoreOptions> = {}): RaftCore {
+  const core = new RaftCore({
+    id,
+    clientId: `${id}#test`,
+    timing: { heartbeatFrequency: () => 50, heartbeatTimeout: () => TEST_TIMEOUT, electionTimeout: () => TEST_TIMEOUT },
+    random: () => 0,
+    ...options,
+  });
+  core.start({ hardState: null, snapshot: null, entries: [] }, peers, 0);
+  return core;
+}
+
+/** Takes every Ready, "persists" it at once, applies what committed; returns the messages and the committed entries. */
+export function drain(core: RaftCore): { messages: Message[]; committed: LogEntry[] } {
+  const messages: Message[] = [];
+  const committed: LogEntry[] = [];
   while (core.hasReady()) {
     const ready = core.ready();
     core.advance(ready);
-    out.push(...ready.messages);
+    messages.push(...ready.messages);
+    committed.push(...ready.committedEntries);
     if (ready.committedEntries.length > 0) core.appliedTo(ready.committedEntries[ready.committedEntries.length - 1].index);
   }
-  return out;
+  return { messages, committed };
+}
+
+/** Takes every Ready, "persists" it at once, applies what committed, and returns the messages it asked to send. */
+export function flush(core: RaftCore): Message[] {
+  return drain(core).messages;
+}
+
+/**
+ * Flushes every core and delivers the messages at `now` until none is sent
+ * (at most 100 rounds); `deliver` may hold some back. Returns every message sent.
+ */
+export function deliverUntilQuiet(cores: Map<string, RaftCore>, now: number, deliver: (message: Message) => boolean = () => true): Message[] {
+  const sent: Message[] = [];
+  for (let round = 0; round < 100; round++) {
+    const messages: Message[] = [];
+    for (const core of cores.values()) messages.push(...flush(core));
+    if (messages.length === 0) break;
+    sent.push(...messages);
+    for (const m of messages) if (deliver(m)) cores.get(m.to)?.step(m, now);
+  }
+  return sent;
 }
 
 /** A message envelope. */

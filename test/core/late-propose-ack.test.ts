@@ -7,50 +7,19 @@
  * can no longer be its own until it times out.
  */
 import { describe, expect, it } from 'vitest';
-import { RaftCore } from '../../src/core/raft.js';
+import type { RaftCore } from '../../src/core/raft.js';
 import type { Message } from '../../src/core/types.js';
-import { msg } from './helpers.js';
+import { deliverUntilQuiet, msg, startedCore, TEST_TIMEOUT as TIMEOUT } from './helpers.js';
 
-const TIMEOUT = 300;
-
-function makeCore(id: string, peers: string[]): RaftCore {
-  const core = new RaftCore({
-    id,
-    clientId: `${id}#test`,
-    timing: { heartbeatFrequency: () => 50, heartbeatTimeout: () => TIMEOUT, electionTimeout: () => TIMEOUT },
-    random: () => 0,
-  });
-  core.start({ hardState: null, snapshot: null, entries: [] }, peers, 0);
-  return core;
-}
-
-/** Delivers messages between cores until quiet; returns the ProposeRequests seen (not delivered when `hold` is set). */
+/** Delivers messages between cores until quiet; returns the ProposeRequests sent (not delivered when `hold` is set). */
 function run(cores: Map<string, RaftCore>, now: number, hold = false): Message[] {
-  const held: Message[] = [];
-  for (let round = 0; round < 100; round++) {
-    const messages: Message[] = [];
-    for (const core of cores.values()) {
-      while (core.hasReady()) {
-        const ready = core.ready();
-        core.advance(ready);
-        messages.push(...ready.messages);
-        const last = ready.committedEntries.at(-1);
-        if (last) core.appliedTo(last.index);
-      }
-    }
-    if (messages.length === 0) break;
-    for (const m of messages) {
-      if (m.body.type === 'ProposeRequest') held.push(m);
-      if (hold && m.body.type === 'ProposeRequest') continue;
-      cores.get(m.to)?.step(m, now);
-    }
-  }
-  return held;
+  const sent = deliverUntilQuiet(cores, now, (m) => !(hold && m.body.type === 'ProposeRequest'));
+  return sent.filter((m) => m.body.type === 'ProposeRequest');
 }
 
 describe('a late ProposeResponse naming a slot already handed out (§6.3)', () => {
   it('is not taken as the proposal\'s slot: the proposal is forwarded again and commits once', () => {
-    const cores = new Map(['a', 'b', 'c'].map((id) => [id, makeCore(id, ['a', 'b', 'c'])]));
+    const cores = new Map(['a', 'b', 'c'].map((id) => [id, startedCore(id, ['a', 'b', 'c'])]));
     const a = cores.get('a') as RaftCore;
     const b = cores.get('b') as RaftCore;
     let now = 2 * TIMEOUT;

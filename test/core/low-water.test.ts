@@ -5,21 +5,13 @@
  * every entry, and at once after a proposal was abandoned (timed out).
  */
 import { describe, expect, it } from 'vitest';
-import { RaftCore } from '../../src/core/raft.js';
+import type { RaftCore } from '../../src/core/raft.js';
 import type { LogEntry } from '../../src/core/types.js';
-import { flush } from './helpers.js';
-
-const TIMEOUT = 300;
+import { drain, flush, startedCore, TEST_TIMEOUT as TIMEOUT } from './helpers.js';
 
 /** A single-voter core that has elected itself. */
 function leader(): RaftCore {
-  const core = new RaftCore({
-    id: 'a',
-    clientId: 'a#test',
-    timing: { heartbeatFrequency: () => 50, heartbeatTimeout: () => TIMEOUT, electionTimeout: () => TIMEOUT },
-    random: () => 0,
-  });
-  core.start({ hardState: null, snapshot: null, entries: [] }, ['a'], 0);
+  const core = startedCore('a', ['a']);
   core.tick(10 * TIMEOUT);
   flush(core);
   expect(core.state).toBe('leader');
@@ -29,14 +21,7 @@ function leader(): RaftCore {
 /** Proposes, commits and applies one command; returns its entry. */
 function proposeAndApply(core: RaftCore, now: number): LogEntry {
   core.propose({ n: 1 }, 1000);
-  let entry: LogEntry | undefined;
-  while (core.hasReady()) {
-    const ready = core.ready();
-    core.advance(ready);
-    for (const e of ready.committedEntries) if (e.type === 'command') entry = e;
-    const last = ready.committedEntries.at(-1);
-    if (last) core.appliedTo(last.index);
-  }
+  const entry = drain(core).committed.filter((e) => e.type === 'command').at(-1);
   core.tick(now);
   if (!entry) throw new Error('the proposal did not commit');
   return entry;

@@ -7,22 +7,11 @@
  * reporting the change's passed deadline.
  */
 import { describe, expect, it } from 'vitest';
-import { RaftCore } from '../../src/core/raft.js';
-import { flush, msg } from './helpers.js';
-
-const HEARTBEAT = 50;
-const TIMEOUT = 300;
+import type { RaftCore } from '../../src/core/raft.js';
+import { flush, msg, startedCore, TEST_TIMEOUT as TIMEOUT } from './helpers.js';
 
 function makeCore(id: string): RaftCore {
-  const core = new RaftCore({
-    id,
-    clientId: `${id}#test`,
-    timing: { heartbeatFrequency: () => HEARTBEAT, heartbeatTimeout: () => TIMEOUT, electionTimeout: () => TIMEOUT },
-    random: () => 0,
-    preVote: false,
-    checkQuorum: false,
-  });
-  core.start({ hardState: null, snapshot: null, entries: [] }, ['a', 'b', 'c'], 0);
+  const core = startedCore(id, ['a', 'b', 'c'], { preVote: false, checkQuorum: false });
   flush(core);
   return core;
 }

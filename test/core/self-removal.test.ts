@@ -7,43 +7,17 @@
  * Found by the simulation (seed 80, 3 nodes, churn).
  */
 import { describe, expect, it } from 'vitest';
-import { RaftCore } from '../../src/core/raft.js';
-import type { Message } from '../../src/core/types.js';
-
-const TIMEOUT = 300;
-
-function makeCore(id: string, peers: string[]): RaftCore {
-  const core = new RaftCore({
-    id,
-    clientId: `${id}#test`,
-    timing: { heartbeatFrequency: () => 50, heartbeatTimeout: () => TIMEOUT, electionTimeout: () => TIMEOUT },
-    random: () => 0,
-  });
-  core.start({ hardState: null, snapshot: null, entries: [] }, peers, 0);
-  return core;
-}
+import type { RaftCore } from '../../src/core/raft.js';
+import { deliverUntilQuiet, startedCore, TEST_TIMEOUT as TIMEOUT } from './helpers.js';
 
 /** Delivers messages between cores until quiet; `cut` drops messages between two addresses. */
 function run(cores: Map<string, RaftCore>, now: number, cut: Set<string> = new Set()): void {
-  for (let round = 0; round < 100; round++) {
-    const messages: Message[] = [];
-    for (const core of cores.values()) {
-      while (core.hasReady()) {
-        const ready = core.ready();
-        core.advance(ready);
-        messages.push(...ready.messages);
-        const last = ready.committedEntries.at(-1);
-        if (last) core.appliedTo(last.index);
-      }
-    }
-    if (messages.length === 0) return;
-    for (const m of messages) if (!cut.has(`${m.from}>${m.to}`)) cores.get(m.to)?.step(m, now);
-  }
+  deliverUntilQuiet(cores, now, (m) => !cut.has(`${m.from}>${m.to}`));
 }
 
 describe('a leader that appended its own removal and lost leadership (§4.2.2)', () => {
   it('campaigns with the new voters, commits its removal and hands over: no deadlock', () => {
-    const cores = new Map(['b', 'c'].map((id) => [id, makeCore(id, ['b', 'c'])]));
+    const cores = new Map(['b', 'c'].map((id) => [id, startedCore(id, ['b', 'c'])]));
     const b = cores.get('b') as RaftCore;
     const c = cores.get('c') as RaftCore;
     let now = 0;
