@@ -6,16 +6,19 @@ export type Listener = (...args: never[]) => unknown;
  * function; `listenOnce` fires at most once; `emit` calls listeners in the
  * order they were added. A listener that throws does not stop the others:
  * the error goes to `onListenerError`.
+ *
+ * Lists are copy-on-write: listen/unlisten replace a type's array and never
+ * change one in place, so a call in progress keeps iterating the listeners it
+ * started with (one added or removed meanwhile takes effect from the next
+ * event) and emitting allocates nothing.
  */
 export class Emitter {
-  private readonly listeners = new Map<string, Listener[]>();
+  private readonly listeners = new Map<string, readonly Listener[]>();
 
   constructor(private readonly onListenerError: (type: string, error: unknown) => void = () => {}) {}
 
   listen(type: string, handler: Listener): () => void {
-    const list = this.listeners.get(type);
-    if (list) list.push(handler);
-    else this.listeners.set(type, [handler]);
+    this.listeners.set(type, [...(this.listeners.get(type) ?? []), handler]);
     return () => this.unlisten(type, handler);
   }
 
@@ -23,8 +26,9 @@ export class Emitter {
     const list = this.listeners.get(type);
     if (!list) return;
     const position = list.findIndex((h) => h === handler || (h as OnceListener).original === handler);
-    if (position >= 0) list.splice(position, 1);
-    if (list.length === 0) this.listeners.delete(type);
+    if (position < 0) return;
+    if (list.length === 1) this.listeners.delete(type);
+    else this.listeners.set(type, [...list.slice(0, position), ...list.slice(position + 1)]);
   }
 
   listenOnce(type: string, handler: Listener): () => void {
@@ -40,7 +44,7 @@ export class Emitter {
   emit(type: string, ...args: unknown[]): boolean {
     const list = this.listeners.get(type);
     if (!list || list.length === 0) return false;
-    for (const handler of [...list]) {
+    for (const handler of list) {
       try {
         (handler as (...a: unknown[]) => unknown)(...args);
       } catch (error) {
@@ -50,9 +54,9 @@ export class Emitter {
     return true;
   }
 
-  /** The listeners of `type`, in order (a copy). */
-  listenersOf(type: string): Listener[] {
-    return [...(this.listeners.get(type) ?? [])];
+  /** The listeners of `type`, in order (never changed later: see the class comment). */
+  listenersOf(type: string): readonly Listener[] {
+    return this.listeners.get(type) ?? [];
   }
 
   count(type: string): number {

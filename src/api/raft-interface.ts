@@ -790,7 +790,7 @@ export abstract class RaftInterface {
     return undefined;
   }
 
-  private async runRemainingHandlers(type: 'apply' | 'refresh', listeners: Listener[], from: number, args: unknown[], first: Promise<void>): Promise<void> {
+  private async runRemainingHandlers(type: 'apply' | 'refresh', listeners: readonly Listener[], from: number, args: unknown[], first: Promise<void>): Promise<void> {
     await first;
     for (let i = from; i < listeners.length; i++) {
       const pending = this.runHandler(type, listeners[i], args);
@@ -809,26 +809,21 @@ export abstract class RaftInterface {
     const declared = (listener as { original?: Listener }).original ?? listener;
     const takesCallback = declared.length > args.length;
     let result: unknown;
-    let callbackDone: Promise<void> | null = null;
     let calledBack = false;
+    // Resolves the Promise handed out when the callback is still due on return; made only then.
+    let resolveLater: (() => void) | null = null;
     try {
-      if (takesCallback) {
-        let done: (() => void) | null = null;
-        callbackDone = new Promise<void>((resolve) => (done = resolve));
-        result = handler(...args, () => {
-          calledBack = true;
-          done?.();
-        });
-      } else {
-        result = handler(...args, () => {});
-      }
+      result = handler(...args, () => {
+        if (calledBack) return;
+        calledBack = true;
+        resolveLater?.();
+      });
     } catch (error) {
       this.reportListenerError(type, error);
       return undefined;
     }
-    const report = (error: unknown) => this.reportListenerError(type, error);
-    if (isThenable(result)) return Promise.resolve(result).then(() => undefined, report);
-    if (callbackDone && !calledBack) return callbackDone;
+    if (isThenable(result)) return Promise.resolve(result).then(() => undefined, (error: unknown) => this.reportListenerError(type, error));
+    if (takesCallback && !calledBack) return new Promise<void>((resolve) => (resolveLater = resolve));
     return undefined;
   }
 

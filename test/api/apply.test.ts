@@ -166,4 +166,38 @@ describe('apply', () => {
     expect(new Set(lists).size).toBe(1);
     c.end();
   });
+  it('mutating entry.command in a listener changes neither the log nor what followers get', async () => {
+    const c = cluster(['a', 'b', 'c']);
+    const leader = await waitLeader(c);
+    leader.listen('apply', (entry: AppliedEntry) => {
+      (entry.command as { nested: { n: number } }).nested.n = -1;
+    });
+    const r = await leader.propose({ nested: { n: 1 } });
+    await waitFor(() => c.nodes.every((n) => c.applied.get(n.address)!.length === 1));
+    // Listeners of one node share one copy (the leader's own list sees the change); nothing else does.
+    for (const n of c.nodes.filter((n) => n !== leader)) expect(c.applied.get(n.address)![0].command).toEqual({ nested: { n: 1 } });
+    const saved = await c.storages.get(leader.address)!.load();
+    expect(saved.entries.find((e) => e.index === r.index)?.command).toEqual({ nested: { n: 1 } });
+    c.end();
+  });
+
+  it('a callback called late, or twice, completes the apply once and keeps order', async () => {
+    const n = await single();
+    const order: string[] = [];
+    n.listen('apply', (_e: AppliedEntry, index: number, cb: () => void) => {
+      order.push(`start ${index}`);
+      setTimeout(() => {
+        order.push(`end ${index}`);
+        cb();
+        cb();
+      }, 5);
+    });
+    const updated: number[] = [];
+    n.listen('updated', (index: number) => updated.push(index));
+    const rs = await Promise.all([n.propose(1), n.propose(2)]);
+    const indexes = rs.map((r) => r.index);
+    expect(order).toEqual(indexes.flatMap((i) => [`start ${i}`, `end ${i}`]));
+    expect(updated.filter((i) => indexes.includes(i))).toEqual(indexes);
+    n.end();
+  });
 });
