@@ -7,17 +7,42 @@
  * calls with no consensus, and that floor again with the parsed payloads kept
  * alive the way a log keeps its entries. Figures, not a test.
  *
+ * A setting written `1024+apply` runs the same load with a state machine, as
+ * real applications have one: an `apply` listener (a counter, calling `cb`),
+ * `createSnapshot()` and `snapshotThreshold` 8192, so every command is also
+ * handed to the application as its own copy and the log is compacted. The
+ * plain settings have no `apply` listener (entries count as applied at once).
+ *
  * Each setting runs BENCH_ROUNDS times (default 3, interleaved) for BENCH_MS
  * each (default 3000); the median round is reported with the range, because a
  * shared 2-core machine varies by tens of percent from one run to the next.
- * BENCH_INFLIGHT=64,1024 picks the settings.
+ * BENCH_INFLIGHT=64,1024+apply picks the settings (default 1,64,1024,1024+apply).
  */
 import { MemoryNetwork, MemoryRaft } from '../src/testing/memory-network.js';
 
 const COMMAND_BYTES = 256;
 const DURATION_MS = Number(process.env.BENCH_MS ?? 3000);
+/** Log compaction of the `+apply` settings: hashicorp/raft's default SnapshotThreshold. */
+const SNAPSHOT_THRESHOLD = 8192;
 
 class BenchRaft extends MemoryRaft {
+  /** The state machine of `+apply` settings: how many commands were applied. */
+  applied = 0;
+
+  constructor(address: string, network: MemoryNetwork, peers: string[], stateMachine: boolean) {
+    super(address, network, stateMachine ? { peers, snapshotThreshold: SNAPSHOT_THRESHOLD } : { peers });
+    if (!stateMachine) return;
+    this.createSnapshot = () => this.applied;
+    this.listen('apply', (_entry: unknown, _index: number, cb: () => void) => {
+      this.applied++;
+      cb();
+    });
+    this.listen('refresh', (snapshot: { data: number }, cb: () => void) => {
+      this.applied = snapshot.data;
+      cb();
+    });
+  }
+
   override get heartbeatFrequency(): number {
     return 50;
   }
@@ -45,7 +70,7 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-async function waitForLeader(nodes: MemoryRaft[]): Promise<MemoryRaft> {
+async function waitForLeader<N extends MemoryRaft>(nodes: N[]): Promise<N> {
   for (;;) {
     const leader = nodes.find((n) => n.isLeader);
     if (leader) return leader;
@@ -63,10 +88,23 @@ class RecordingNetwork extends MemoryNetwork {
   }
 }
 
-async function runCluster(inFlight: number): Promise<{ commits: number; seconds: number; latencies: number[]; payloads: number; texts: string[] }> {
+/** One bench setting: proposals kept in flight, and whether the nodes run a state machine. */
+interface Setting {
+  label: string;
+  inFlight: number;
+  stateMachine: boolean;
+}
+
+function parseSetting(text: string): Setting {
+  const match = /^(\d+)(\+apply)?$/.exec(text.trim());
+  if (!match || Number(match[1]) < 1) throw new Error(`BENCH_INFLIGHT: "${text}" is not a count such as 64 or 1024+apply`);
+  return { label: text.trim(), inFlight: Number(match[1]), stateMachine: match[2] !== undefined };
+}
+
+async function runCluster({ inFlight, stateMachine }: Setting): Promise<{ commits: number; seconds: number; latencies: number[]; payloads: number; texts: string[] }> {
   const network = new RecordingNetwork('immediate');
   const peers = ['a', 'b', 'c'];
-  const nodes = peers.map((id) => new BenchRaft(id, network, { peers }));
+  const nodes = peers.map((id) => new BenchRaft(id, network, peers, stateMachine));
   const leader = await waitForLeader(nodes);
   // Warm up.
   await Promise.all(Array.from({ length: 200 }, (_, i) => leader.propose(command(i))));
@@ -89,6 +127,9 @@ async function runCluster(inFlight: number): Promise<{ commits: number; seconds:
   const seconds = (performance.now() - start) / 1000;
   network.recording = false;
   const payloads = network.delivered - deliveredBefore;
+  if (stateMachine && commits >= SNAPSHOT_THRESHOLD && (leader.status().snapshotIndex === 0 || leader.applied < commits)) {
+    throw new Error(`+apply setting did not run its state machine: snapshotIndex ${leader.status().snapshotIndex}, applied ${leader.applied} of ${commits}`);
+  }
   for (const node of nodes) node.end();
   return { commits, seconds, latencies: latencies.sort((a, b) => a - b), payloads, texts: network.texts };
 }
@@ -114,7 +155,7 @@ function floor(texts: string[], commits: number, keepParsed: boolean): number {
 }
 
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
-const IN_FLIGHT = (process.env.BENCH_INFLIGHT ?? '1,64,1024').split(',').map(Number);
+const SETTINGS = (process.env.BENCH_INFLIGHT ?? '1,64,1024,1024+apply').split(',').map(parseSetting);
 
 interface Round {
   commits: number;
@@ -134,14 +175,14 @@ const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 // Rounds are interleaved across the in-flight settings so a slow phase of the
 // machine does not land on one setting only; each round is a fresh cluster.
-const rounds = new Map<number, Round[]>(IN_FLIGHT.map((n) => [n, []]));
+const rounds = new Map<Setting, Round[]>(SETTINGS.map((setting) => [setting, []]));
 for (let round = 1; round <= ROUNDS; round++) {
-  for (const inFlight of IN_FLIGHT) {
+  for (const setting of SETTINGS) {
     // Start each round on a clean heap, not paying for the previous cluster's garbage (npm run passes --expose-gc).
     (globalThis as { gc?: () => void }).gc?.();
-    process.stderr.write(`round ${round}/${ROUNDS}: ${inFlight} in flight for ${DURATION_MS} ms...\n`);
-    const { commits, seconds, latencies, payloads, texts } = await runCluster(inFlight);
-    rounds.get(inFlight)?.push({
+    process.stderr.write(`round ${round}/${ROUNDS}: ${setting.label} in flight for ${DURATION_MS} ms...\n`);
+    const { commits, seconds, latencies, payloads, texts } = await runCluster(setting);
+    rounds.get(setting)?.push({
       commits,
       rate: commits / seconds,
       latencies,
@@ -153,13 +194,13 @@ for (let round = 1; round <= ROUNDS; round++) {
 }
 
 const rows: string[][] = [['in flight', 'commits', 'commits/s (median)', 'range', 'p50 ms', 'p99 ms', 'payloads/commit', 'floor commits/s', 'floor, parsed kept']];
-for (const inFlight of IN_FLIGHT) {
-  const done = rounds.get(inFlight) ?? [];
+for (const setting of SETTINGS) {
+  const done = rounds.get(setting) ?? [];
   const rates = done.map((r) => r.rate);
   const commits = done.reduce((sum, r) => sum + r.commits, 0);
   const latencies = done.flatMap((r) => r.latencies).sort((a, b) => a - b);
   rows.push([
-    String(inFlight),
+    setting.label,
     String(commits),
     fmt(median(rates)),
     `${fmt(Math.min(...rates))}-${fmt(Math.max(...rates))}`,
@@ -173,6 +214,7 @@ for (const inFlight of IN_FLIGHT) {
 const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
 console.log(`\nwebraft cluster benchmark: 3 nodes, ${COMMAND_BYTES}-byte commands, JSON round trip + setImmediate delivery, ${ROUNDS} rounds of ${DURATION_MS} ms per setting, node ${process.version}`);
 for (const row of rows) console.log(row.map((cell, c) => cell.padStart(widths[c])).join('  '));
+console.log(`+apply = with a state machine: an apply listener (own copy of each command) and snapshots every ${SNAPSHOT_THRESHOLD} entries`);
 console.log('commits/s = median over the rounds (range = slowest-fastest round); latencies pooled over all rounds');
 console.log('floor = commits/s if a commit cost only its share of the JSON.parse + JSON.stringify of the payloads actually carried (no consensus)');
 console.log('floor, parsed kept = the same, keeping every parsed payload alive as a log keeps its entries (adds the garbage collector\'s cost of retained data)');

@@ -28,10 +28,13 @@ export function cloneJson(value: unknown, depth = 0): JsonValue | undefined {
       const proto = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) return undefined;
       const out: { [key: string]: JsonValue } = {};
-      for (const key of Object.keys(value)) {
+      // for-in with an own-property check visits what Object.keys returns, without allocating the key array.
+      for (const key in value) {
+        if (!Object.hasOwn(value, key)) continue;
         const item = cloneJson((value as Record<string, unknown>)[key], depth + 1);
         if (item === undefined) return undefined;
-        setOwn(out, key, item);
+        if (key === '__proto__') setOwn(out, key, item);
+        else out[key] = item;
       }
       return out;
     }
