@@ -30,6 +30,7 @@ describe('deterministic simulation', () => {
       let readsOk = 0;
       let transfersOk = 0;
       let disruptionChecked = 0;
+      let replayed = 0;
       for (let seed = START; seed < START + SEEDS; seed++) {
         const result = runSeed({ seed, nodes });
         const known = KNOWN_CORE_BUGS[nodes]?.[seed];
@@ -42,6 +43,7 @@ describe('deterministic simulation', () => {
         readsOk += result.stats.readsOk;
         transfersOk += result.stats.transfersOk;
         disruptionChecked += result.stats.disruptionChecked;
+        replayed += result.stats.replayed;
       }
       expect(failures, failures.join('\n')).toEqual([]);
       // The new features are exercised, not just present.
@@ -51,9 +53,20 @@ describe('deterministic simulation', () => {
         expect(readsOk).toBeGreaterThan(SEEDS);
         expect(transfersOk).toBeGreaterThan(SEEDS / 10);
         expect(disruptionChecked).toBeGreaterThan(SEEDS / 5);
+        expect(replayed).toBeGreaterThan(SEEDS);
       }
     });
   }
+
+  it('seeds that once found a bug stay clean (3 nodes)', () => {
+    // 824 and 1919: a ReadIndexResponse to a node's previous run, replayed after
+    // its restart, answered a new read with an old index (request ids restarted at 1).
+    for (const seed of [824, 1919]) {
+      const result = runSeed({ seed, nodes: 3 });
+      expect(result.ok, `${result.error}\nrepro: ${reproCommand({ seed, nodes: 3 })}`).toBe(true);
+      expect(result.stats.replayed).toBeGreaterThan(0);
+    }
+  });
 
   it('is deterministic: the same seed gives the same run', () => {
     // 43 and 47 are churn seeds.

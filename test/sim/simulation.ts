@@ -11,7 +11,8 @@
  * real wire path: toPayload -> JSON.stringify -> JSON.parse -> fromPayload.
  *
  * Faults (all from the seed): drop, duplication, delay and reordering,
- * symmetric and asymmetric partitions, crash and restart, compaction.
+ * replay of old messages long after they were sent (stale terms, rounds and
+ * answers), symmetric and asymmetric partitions, crash and restart, compaction.
  * Client load: proposals, ReadIndex reads and leadership transfers on random
  * nodes. Churn seeds (half of them, unless `churn: false`) also start spare
  * nodes with `peers: []` and add and remove members from random nodes while
@@ -63,6 +64,8 @@ export interface SimResult {
 export interface SimStats {
   messages: number;
   dropped: number;
+  /** Old messages delivered again long after they were sent. */
+  replayed: number;
   crashes: number;
   partitions: number;
   proposals: number;
@@ -88,6 +91,8 @@ export interface SimStats {
 }
 
 export const DEFAULT_STEPS = 700;
+/** How many of the most recent messages the replay fault picks from. */
+const REPLAY_HISTORY = 256;
 
 export class SimFailure extends Error {}
 
@@ -214,6 +219,7 @@ export class Simulation {
   readonly stats: SimStats = {
     messages: 0,
     dropped: 0,
+    replayed: 0,
     crashes: 0,
     partitions: 0,
     proposals: 0,
@@ -238,6 +244,16 @@ export class Simulation {
   private dropRate: number;
   private dupRate: number;
   private slowRate: number;
+  /**
+   * Chance per message sent that an earlier message (any link, any type, from
+   * the last REPLAY_HISTORY sent) is delivered once more, 50-2000 ms later.
+   * Drawn from its own stream, so seeds without replay run exactly as before.
+   */
+  private readonly replayRate: number;
+  private readonly replayRng: SeededRandom;
+  /** The most recent messages sent, for replay (a ring of REPLAY_HISTORY). */
+  private readonly sentHistory: { from: string; to: string; text: string; epoch: number }[] = [];
+  private sentCount = 0;
   private maxLatency: number;
   private readonly saveLatency: number;
   /** Compact once this many entries were applied after the last snapshot (RaftInterface's snapshotThreshold); 0: never. */
@@ -302,6 +318,8 @@ export class Simulation {
     this.dropRate = rng.chance(0.3) ? 0 : rng.next() * 0.15;
     this.dupRate = rng.chance(0.5) ? 0 : rng.next() * 0.1;
     this.slowRate = rng.next() * 0.1;
+    this.replayRng = new SeededRandom(options.seed * 31 + 17);
+    this.replayRate = this.replayRng.chance(0.5) ? 0 : this.replayRng.next() * 0.05;
     this.maxLatency = rng.range(1, 20);
     this.saveLatency = rng.range(0, 15);
     this.snapshotThreshold = rng.chance(0.3) ? 0 : rng.range(1, 30);
@@ -330,7 +348,7 @@ export class Simulation {
     try {
       this.trace(
         `seed ${this.seed}: nodes ${this.ids.join(',')} drift ${this.nodes.map((n) => n.drift.toFixed(3)).join(',')} drop ${this.dropRate.toFixed(3)} dup ${this.dupRate.toFixed(3)} ` +
-          `slow ${this.slowRate.toFixed(3)} latency<=${this.maxLatency} save<=${this.saveLatency} snapshotThreshold ${this.snapshotThreshold} ${JSON.stringify(this.coreKnobs)}` +
+          `slow ${this.slowRate.toFixed(3)} replay ${this.replayRate.toFixed(3)} latency<=${this.maxLatency} save<=${this.saveLatency} snapshotThreshold ${this.snapshotThreshold} ${JSON.stringify(this.coreKnobs)}` +
           (this.churn ? ` churn: voters ${this.initialVoters.join(',')}, spares ${this.ids.slice(this.initialVoters.length).join(',')}` : ''),
       );
       for (const node of this.nodes) this.startNode(node);
@@ -534,6 +552,7 @@ export class Simulation {
       return;
     }
     const text = JSON.stringify(payload);
+    if (this.faults && this.replayRate > 0) this.maybeReplay({ from: message.from, to: message.to, text, epoch: this.byId(message.from).epoch });
     const copies = this.faults && this.dupRate > 0 && this.rng.chance(this.dupRate) ? 2 : 1;
     for (let c = 0; c < copies; c++) {
       let delay = 1 + this.rng.int(this.maxLatency);
@@ -541,6 +560,16 @@ export class Simulation {
       this.queue.push(this.now + delay, { kind: 'deliver', from: message.from, to: message.to, text, epoch: this.byId(message.from).epoch });
     }
     if (this.options.trace) this.trace(`  send ${describe(message)}${copies > 1 ? ' (x2)' : ''}`);
+  }
+
+  /** Remembers `sent` and, with chance replayRate, schedules an earlier message to arrive again much later. */
+  private maybeReplay(sent: { from: string; to: string; text: string; epoch: number }): void {
+    this.sentHistory[this.sentCount++ % REPLAY_HISTORY] = sent;
+    if (!this.replayRng.chance(this.replayRate)) return;
+    const old = this.sentHistory[this.replayRng.int(Math.min(this.sentCount, REPLAY_HISTORY))];
+    this.stats.replayed++;
+    if (this.options.trace) this.trace(`  replay later ${old.from}>${old.to} ${old.text.slice(0, 120)}`);
+    this.queue.push(this.now + this.replayRng.range(50, 2000), { kind: 'deliver', ...old });
   }
 
   private deliver(from: string, to: string, text: string): void {
