@@ -106,7 +106,7 @@ export function reproCommand(options: { seed: number; nodes: number; steps?: num
 // ------------------------------------------------------------------ event queue
 
 type SimEvent =
-  | { kind: 'deliver'; from: string; to: string; text: string; epoch: number }
+  | { kind: 'deliver'; from: string; to: string; text: string; epoch: number; replay?: true }
   | { kind: 'saved'; node: number; generation: number; ready: Ready }
   | { kind: 'chaos' }
   | { kind: 'restart'; node: number };
@@ -405,6 +405,9 @@ export class Simulation {
       case 'deliver':
         // A wiped node is a new incarnation: what its old one sent is gone with its connections.
         if (event.epoch !== this.byId(event.from).epoch) return;
+        // Replays are a fault: the healed network of the liveness phase stops them. (A replayed
+        // TimeoutNow would start an election there, as it may anywhere: Raft cannot tell it from a fresh one.)
+        if (event.replay && !this.faults) return;
         return this.deliver(event.from, event.to, event.text);
       case 'saved':
         return this.saved(this.nodes[event.node], event.generation, event.ready);
@@ -569,7 +572,7 @@ export class Simulation {
     const old = this.sentHistory[this.replayRng.int(Math.min(this.sentCount, REPLAY_HISTORY))];
     this.stats.replayed++;
     if (this.options.trace) this.trace(`  replay later ${old.from}>${old.to} ${old.text.slice(0, 120)}`);
-    this.queue.push(this.now + this.replayRng.range(50, 2000), { kind: 'deliver', ...old });
+    this.queue.push(this.now + this.replayRng.range(50, 2000), { kind: 'deliver', ...old, replay: true });
   }
 
   private deliver(from: string, to: string, text: string): void {
