@@ -16,6 +16,7 @@ import { Progress } from './progress.js';
 import { majorityMatchIndex, quorumSize, tallyVotes } from './quorum.js';
 import type { CoreEvent, ProposalFailure, Ready, RequestResult, RoleState } from './ready.js';
 import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.js';
+import { requestIdStart } from './request-ids.js';
 import type {
   AppendEntriesRequest,
   AppendEntriesResponse,
@@ -152,8 +153,6 @@ const NO_ENTRIES: LogEntry[] = [];
 
 /** A client announces its settled sequences (firstOutstandingSequence) once they advanced by this much. */
 const LOW_WATER_ANNOUNCE_STEP = 16;
-/** Number of random starting points of a run's request ids (see nextRequestId). */
-const REQUEST_ID_STARTS = 2 ** 48;
 
 /**
  * The Raft state machine (§5, with the dissertation's membership changes,
@@ -228,13 +227,7 @@ export class RaftCore {
   /** Logical time pending requests were last checked for expiry and retries. */
   private lastRequestsCheck = 0;
 
-  /**
-   * Id of this node's next request (read barrier, membership change, transfer).
-   * Each run starts at a random point of 2^48 (ids stay below 2^53): a response
-   * sent to an earlier run of this node and still in the network must not match
-   * a new request that reuses its id (a stale ReadIndexResponse would hand a new
-   * read an old read index, breaking linearizability, §6.4).
-   */
+  /** Id of this node's next request (read barrier, membership change, transfer); see requestIdStart. */
   private nextRequestId: number;
 
   // ReadIndex (§6.4).
@@ -271,7 +264,7 @@ export class RaftCore {
     this.clientId = options.clientId;
     this.timing = options.timing;
     this.random = options.random;
-    this.nextRequestId = 1 + Math.floor(this.random() * REQUEST_ID_STARTS);
+    this.nextRequestId = requestIdStart(this.clientId);
     this.preVote = options.preVote ?? true;
     this.checkQuorum = options.checkQuorum ?? true;
     this.maxEntriesPerMessage = options.maxEntriesPerMessage ?? 512;
