@@ -190,6 +190,20 @@ export class RaftCore {
   private configurationIndex = 0;
   /** Voters of the configuration before `configuration` (see `promotable`). */
   private previousVoters: string[] = [];
+  /**
+   * Highest index this node has learned is committed in the cluster: from a
+   * leader's leaderCommit, an installed snapshot or its own commit index. It
+   * may be beyond the node's log (a node catching up), and it is persisted
+   * (HardState.knownCommitIndex). Why: a server whose storage was lost and
+   * that rejoins under the same address receives the log from index 1 (or an
+   * old snapshot) while catching up; configurations in that prefix may list it
+   * as a voter, and two such servers could then elect each other in a
+   * configuration the cluster left long ago and overwrite committed entries.
+   * Such a server knows the leader's commit index from its first
+   * AppendEntries, so it neither campaigns nor votes for a candidate whose log
+   * ends before it (a legitimate leader holds every committed entry, §5.4.1).
+   */
+  private knownCommitIndex = 0;
   /** Index up to which committed entries were handed out to be applied. */
   private handedOutIndex = 0;
   /** Highest index the state machine has applied (reported by the API layer). */
@@ -310,6 +324,7 @@ export class RaftCore {
         this.term = initial.hardState.term;
         this.votedFor = initial.hardState.votedFor;
         this.log.commitIndex = Math.min(Math.max(initial.hardState.commitIndex, this.log.snapshotIndex), this.log.lastIndex());
+        this.knownCommitIndex = initial.hardState.knownCommitIndex ?? 0;
         this.lastSavedHardState = { ...initial.hardState };
       }
       this.recomputeConfiguration(false);
@@ -340,7 +355,6 @@ export class RaftCore {
     return this.snapshot;
   }
 
-  /** True when this node is a voter of its latest configuration (may campaign). */
   /**
    * True when this node may campaign: it is a voter of its latest
    * configuration, or its latest configuration removes it but is not committed
@@ -348,8 +362,14 @@ export class RaftCore {
    * up-to-date log (a leader that appended its own removal and then lost
    * leadership): it campaigns counting only the new voters, commits the change
    * and steps down, like a leader that removed itself (dissertation §4.2.2).
+   *
+   * In both cases its log must reach the highest index it knows is committed
+   * ({@link knownCommitIndex}): a node without a committed entry can never be
+   * a legitimate leader (§5.4.1), and a node that is still catching up may hold
+   * an old configuration that lists it as a voter.
    */
   get promotable(): boolean {
+    if (this.log.lastIndex() < this.knownCommitIndex) return false;
     if (isVoter(this.configuration, this.id)) return true;
     return this.configurationIndex > this.log.commitIndex && this.previousVoters.includes(this.id);
   }
@@ -657,7 +677,10 @@ export class RaftCore {
       (this.votedFor === null && this.leaderId === null) ||
       (body.preVote && message.term > this.term);
     const lastTerm = this.log.lastTerm();
-    const upToDate = body.lastLogTerm > lastTerm || (body.lastLogTerm === lastTerm && body.lastLogIndex >= this.log.lastIndex());
+    const upToDate =
+      (body.lastLogTerm > lastTerm || (body.lastLogTerm === lastTerm && body.lastLogIndex >= this.log.lastIndex())) &&
+      // A candidate without an index we know is committed cannot be a legitimate leader (see knownCommitIndex).
+      body.lastLogIndex >= this.knownCommitIndex;
     if (canVote && upToDate) {
       // A pre-vote answer carries the requested term so the candidate can count it.
       this.send(message.from, body.preVote ? message.term : this.term, { type: 'RequestVoteResponse', voteGranted: true, preVote: body.preVote });
@@ -690,6 +713,8 @@ export class RaftCore {
     if (this.internalState !== 'follower' || this.leaderId !== message.from) this.becomeFollower(this.term, message.from);
     this.lastLeaderContact = this.now;
     this.resetElectionDeadline();
+    // A leader's commit index is committed, whether or not our log matches its log yet.
+    if (body.leaderCommit > this.knownCommitIndex) this.knownCommitIndex = body.leaderCommit;
     const response: AppendEntriesResponse = {
       type: 'AppendEntriesResponse',
       success: true,
@@ -1024,6 +1049,7 @@ export class RaftCore {
     this.snapshotBytes = null;
     this.log.restore(snapshot);
     this.log.commitIndex = Math.max(this.log.commitIndex, snapshot.index);
+    this.knownCommitIndex = Math.max(this.knownCommitIndex, snapshot.index);
     this.snapshotToPersist = snapshot;
     this.snapshotToApply = snapshot;
     this.handedOutIndex = Math.max(this.handedOutIndex, snapshot.index);
@@ -1647,9 +1673,19 @@ export class RaftCore {
     );
   }
 
+  /** HardState.knownCommitIndex: saved only while it is beyond the commit index (0: omitted). */
+  private knownCommitIndexToSave(): number {
+    return this.knownCommitIndex > this.log.commitIndex ? this.knownCommitIndex : 0;
+  }
+
   private hardStateChanged(): boolean {
     const saved = this.lastSavedHardState;
-    return saved.term !== this.term || saved.votedFor !== this.votedFor || saved.commitIndex !== this.log.commitIndex;
+    return (
+      saved.term !== this.term ||
+      saved.votedFor !== this.votedFor ||
+      saved.commitIndex !== this.log.commitIndex ||
+      (saved.knownCommitIndex ?? 0) !== this.knownCommitIndexToSave()
+    );
   }
 
   /** Committed entries may be applied once they are durable locally. */
@@ -1685,6 +1721,8 @@ export class RaftCore {
     };
     if (this.hardStateChanged()) {
       ready.hardState = { term: this.term, votedFor: this.votedFor, commitIndex: this.log.commitIndex };
+      const knownCommitIndex = this.knownCommitIndexToSave();
+      if (knownCommitIndex > 0) ready.hardState.knownCommitIndex = knownCommitIndex;
       this.lastSavedHardState = ready.hardState;
     }
     if (this.snapshotToPersist) {

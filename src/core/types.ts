@@ -42,6 +42,12 @@ export interface HardState {
   votedFor: string | null;
   /** Highest index known committed (an optimisation; may lag). */
   commitIndex: number;
+  /**
+   * Highest index the node has learned is committed in the cluster when that
+   * is beyond `commitIndex` (a node catching up); absent otherwise. Until its
+   * log reaches it the node neither campaigns nor votes for a shorter log.
+   */
+  knownCommitIndex?: number;
 }
 
 /** Where one proposal of a session was applied. */
