@@ -92,7 +92,7 @@ describe('a node rejoining after losing its storage', () => {
     const { core } = rejoiningNode('c');
     const later = 10 + 4 * TIMEOUT;
     for (const preVote of [true, false]) {
-      core.step(msg('a', 'c', 5, { type: 'RequestVoteRequest', lastLogIndex: 3, lastLogTerm: 2, preVote }), later);
+      core.step(msg('a', 'c', 5, { type: 'RequestVoteRequest', lastLogIndex: 3, lastLogTerm: 2, preVote, leadershipTransfer: false }), later);
       const answers = drainReady(core).messages.filter((m) => m.body.type === 'RequestVoteResponse');
       expect(answers.map((m) => m.body), `preVote ${preVote}`).toEqual([{ type: 'RequestVoteResponse', voteGranted: false, preVote }]);
     }
