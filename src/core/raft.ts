@@ -191,9 +191,10 @@ export class RaftCore {
   /** Voters of the configuration before `configuration` (see `promotable`). */
   private previousVoters: string[] = [];
   /**
-   * Highest index this node has learned is committed in the cluster: from a
-   * leader's leaderCommit, an installed snapshot or its own commit index. It
-   * may be beyond the node's log (a node catching up), and it is persisted
+   * Highest index this node has learned is committed in the cluster, from a
+   * leader's leaderCommit or an installed snapshot (its own commit index never
+   * exceeds its log, so it does not matter here). It may be beyond the node's
+   * log (a node catching up), and it is persisted while it is
    * (HardState.knownCommitIndex). Why: a server whose storage was lost and
    * that rejoins under the same address receives the log from index 1 (or an
    * old snapshot) while catching up; configurations in that prefix may list it
