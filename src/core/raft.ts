@@ -26,6 +26,7 @@ import type {
   InstallSnapshotResponse,
   JsonValue,
   LogEntry,
+  MembershipChangeRecord,
   MembershipChangeRequest,
   MembershipChangeResponse,
   MembershipChangeType,
@@ -151,6 +152,15 @@ interface IncomingSnapshot {
 
 const NO_ENTRIES: LogEntry[] = [];
 
+/** How many answers to other nodes' membership changes a leader keeps for retried requests. */
+const FINISHED_CHANGES_KEPT = 1024;
+/** How many completed membership requests a snapshot remembers (see Snapshot.membershipChanges). */
+const MEMBERSHIP_CHANGES_KEPT = 64;
+
+function finishedChangeKey(origin: string, requestId: number): string {
+  return `${origin}\u0000${requestId}`;
+}
+
 /** A client announces its settled sequences (firstOutstandingSequence) once they advanced by this much. */
 const LOW_WATER_ANNOUNCE_STEP = 16;
 
@@ -258,6 +268,14 @@ export class RaftCore {
   // Membership and transfer.
   private readonly membershipRequests = new Map<number, MembershipRequest>();
   private readonly leaderChanges: LeaderMembershipChange[] = [];
+  /**
+   * Answers to membership changes this node finished as leader for other
+   * nodes, by origin and request id (the last FINISHED_CHANGES_KEPT). Changes
+   * that needed no entry (a join of a voter, a leave of a non-member) leave no
+   * trace in the log: a retry whose first answer was lost gets this answer
+   * again instead of being carried out later against a changed configuration.
+   */
+  private readonly finishedChanges = new Map<string, { errorCode: string; index: number }>();
   private transfer: Transfer | null = null;
   private readonly transferRequests = new Map<number, { target: string | null; deadline: number }>();
 
@@ -963,10 +981,27 @@ export class RaftCore {
     if (snapshot.index <= this.log.snapshotIndex) return;
     if (snapshot.index > this.appliedIndex) throw new InvariantError(`snapshot at ${snapshot.index} beyond applied ${this.appliedIndex}`);
     if (snapshot.index > this.log.stableIndex) throw new InvariantError(`snapshot at ${snapshot.index} beyond stable ${this.log.stableIndex}`);
+    snapshot = { ...snapshot, membershipChanges: this.membershipChangesUpTo(snapshot.index) };
     this.snapshot = snapshot;
     this.snapshotBytes = null;
     this.log.compactTo(snapshot.index, snapshot.term);
     this.snapshotToPersist = snapshot;
+  }
+
+  /**
+   * The completed membership requests a snapshot at `index` remembers: the
+   * previous snapshot's, then those of the configuration entries it covers,
+   * the last MEMBERSHIP_CHANGES_KEPT (retries come within a request's timeout).
+   */
+  private membershipChangesUpTo(index: number): MembershipChangeRecord[] {
+    const records = [...(this.snapshot?.membershipChanges ?? [])];
+    for (let i = this.log.snapshotIndex + 1; i <= index; i++) {
+      const entry = this.log.entryAt(i);
+      if (entry?.type === 'configuration' && entry.clientId !== undefined && entry.sequence !== undefined) {
+        records.push({ origin: entry.clientId, requestId: entry.sequence, index: i });
+      }
+    }
+    return records.slice(-MEMBERSHIP_CHANGES_KEPT);
   }
 
   /** Configuration in force at `index` (<= lastIndex), for snapshots taken at that index. */
@@ -1111,10 +1146,19 @@ export class RaftCore {
     for (const address of left) this.events.push({ type: 'leave', address });
   }
 
-  /** Leader: appends a configuration entry; it takes effect at once (dissertation §4.1). */
-  private appendConfiguration(next: Configuration): LogEntry {
+  /**
+   * Leader: appends a configuration entry; it takes effect at once (dissertation
+   * §4.1). The entry that completes a requested change (a removal, or the
+   * promotion of a learner) names the request: `clientId` is the node that asked
+   * and `sequence` its request id (see findExecutedChange).
+   */
+  private appendConfiguration(next: Configuration, completes?: LeaderMembershipChange): LogEntry {
     const previous = this.configuration;
-    const entry = this.appendEntry({ type: 'configuration', configuration: cloneConfiguration(next) });
+    const entry = this.appendEntry(
+      completes
+        ? { type: 'configuration', configuration: cloneConfiguration(next), clientId: completes.origin, sequence: completes.requestId }
+        : { type: 'configuration', configuration: cloneConfiguration(next) },
+    );
     this.previousVoters = [...previous.voters];
     this.configuration = cloneConfiguration(next);
     this.configurationIndex = entry.index;
@@ -1242,7 +1286,7 @@ export class RaftCore {
   private settleProposals(entries: readonly LogEntry[]): void {
     if (this.proposals.size === 0) return;
     for (const entry of entries) {
-      const mine = entry.clientId === this.clientId && entry.sequence !== undefined;
+      const mine = entry.type === 'command' && entry.clientId === this.clientId && entry.sequence !== undefined;
       if (mine) this.proposals.delete(entry.sequence as number);
       const ackedSequence = this.ackedByIndex.get(entry.index);
       if (ackedSequence === undefined) continue;
@@ -1504,12 +1548,40 @@ export class RaftCore {
   }
 
   private enqueueLeaderChange(change: LeaderMembershipChange): void {
+    // A retried request that some leader already carried out is answered, not carried out again:
+    // after someone else's opposite change (a leave after this join) a second run would undo it.
+    const finished = this.finishedChanges.get(finishedChangeKey(change.origin, change.requestId));
+    if (finished) {
+      this.finishLeaderChange({ ...change, finalIndex: finished.index }, finished.errorCode, finished.errorCode === '' ? '' : 'the membership change failed earlier');
+      return;
+    }
+    const executedAt = this.findExecutedChange(change.origin, change.requestId);
+    if (executedAt > 0) {
+      change.finalIndex = executedAt;
+      if (executedAt <= this.log.commitIndex) this.finishLeaderChange(change, '', '');
+      // Appended by an earlier leader and not committed yet: it is the pending change, so it goes first.
+      else this.leaderChanges.unshift(change);
+      return;
+    }
     if (change.changeType === 'remove' && this.configuration.voters.length === 1 && this.configuration.voters[0] === change.address) {
       this.finishLeaderChange(change, 'INVALID_ARGUMENT', 'cannot remove the last voter');
       return;
     }
     this.leaderChanges.push(change);
     this.advanceLeaderChanges();
+  }
+
+  /**
+   * Index of the configuration entry that completed the request `requestId`
+   * of `origin`, from the log or the snapshot's record, or 0 when there is
+   * none (never carried out, or too long ago to be remembered).
+   */
+  private findExecutedChange(origin: string, requestId: number): number {
+    for (let i = this.log.lastIndex(); i > this.log.snapshotIndex; i--) {
+      const entry = this.log.entryAt(i);
+      if (entry?.type === 'configuration' && entry.clientId === origin && entry.sequence === requestId) return i;
+    }
+    return this.snapshot?.membershipChanges?.find((r) => r.origin === origin && r.requestId === requestId)?.index ?? 0;
   }
 
   /** Moves the change at the head of the queue forward when the log allows (one at a time, §4.1). */
@@ -1539,7 +1611,7 @@ export class RaftCore {
           this.finishLeaderChange(change, 'INVALID_ARGUMENT', 'cannot remove the last voter');
           continue;
         }
-        change.finalIndex = this.appendConfiguration(without(config, change.address)).index;
+        change.finalIndex = this.appendConfiguration(without(config, change.address), change).index;
         this.broadcastAppend();
         this.maybeCommit();
         return;
@@ -1558,7 +1630,7 @@ export class RaftCore {
       // A learner: promote once it has caught up with the commit index.
       const pr = this.progress.get(change.address);
       if (!pr || pr.matchIndex < this.log.commitIndex) return;
-      change.finalIndex = this.appendConfiguration(withVoter(config, change.address)).index;
+      change.finalIndex = this.appendConfiguration(withVoter(config, change.address), change).index;
       this.broadcastAppend();
       this.maybeCommit();
       return;
@@ -1583,6 +1655,11 @@ export class RaftCore {
       this.membershipResults.push(code ? { requestId: change.requestId, code, message } : { requestId: change.requestId });
     } else {
       this.reply(change.origin, { type: 'MembershipChangeResponse', requestId: change.requestId, errorCode: code, index: change.finalIndex });
+      // A change dropped because leadership was lost is retried at the next leader, not answered from here.
+      if (code !== 'LEADERSHIP_LOST') {
+        this.finishedChanges.set(finishedChangeKey(change.origin, change.requestId), { errorCode: code, index: change.finalIndex });
+        if (this.finishedChanges.size > FINISHED_CHANGES_KEPT) this.finishedChanges.delete(this.finishedChanges.keys().next().value as string);
+      }
     }
   }
 

@@ -1,4 +1,4 @@
-import type { ClientSession, Configuration, JsonValue, Snapshot } from './types.js';
+import type { ClientSession, Configuration, JsonValue, MembershipChangeRecord, Snapshot } from './types.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -32,6 +32,12 @@ function isSession(v: unknown): v is ClientSession {
   );
 }
 
+function isMembershipChange(v: unknown): v is MembershipChangeRecord {
+  if (typeof v !== 'object' || v === null) return false;
+  const r = v as Record<string, unknown>;
+  return typeof r.origin === 'string' && isIndex(r.requestId) && isIndex(r.index);
+}
+
 /**
  * Parses and validates snapshot bytes received from a peer. Returns null when
  * they are not a well-formed snapshot (nothing is trusted before this check).
@@ -49,5 +55,11 @@ export function decodeSnapshot(bytes: Uint8Array): Snapshot | null {
   if (!isConfiguration(s.configuration)) return null;
   if (!Array.isArray(s.sessions) || !s.sessions.every(isSession)) return null;
   if (!('data' in s)) return null;
-  return { index: s.index, term: s.term, configuration: s.configuration, data: s.data as JsonValue, sessions: s.sessions };
+  const snapshot: Snapshot = { index: s.index, term: s.term, configuration: s.configuration, data: s.data as JsonValue, sessions: s.sessions };
+  // Absent in snapshots from before membership requests were remembered.
+  if (s.membershipChanges !== undefined) {
+    if (!Array.isArray(s.membershipChanges) || !s.membershipChanges.every(isMembershipChange)) return null;
+    snapshot.membershipChanges = s.membershipChanges;
+  }
+  return snapshot;
 }

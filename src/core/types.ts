@@ -81,6 +81,22 @@ export interface Snapshot {
   data: JsonValue;
   /** Exactly-once deduplication state as of `index`. */
   sessions: ClientSession[];
+  /**
+   * The latest membership requests completed at or before `index` (by the
+   * configuration entry at `index`), so a retried request is answered rather
+   * than carried out again after its entry was compacted. Filled by the core.
+   */
+  membershipChanges?: MembershipChangeRecord[];
+}
+
+/** A membership request that a configuration entry completed. */
+export interface MembershipChangeRecord {
+  /** The node that asked. */
+  origin: string;
+  /** Its request id. */
+  requestId: number;
+  /** Index of the configuration entry that completed it. */
+  index: number;
 }
 
 /** A request for a vote or pre-vote (§5.2, dissertation §9.6). */
