@@ -18,7 +18,8 @@
  * nodes with `peers: []` and add and remove members from random nodes while
  * proposing (the leader included), retire removed nodes or keep them running,
  * and re-add them, sometimes wiped (fresh storage, `peers: []`).
- * Invariants are checked after every step; a liveness check with the final
+ * Invariants are checked after every step (among them: each membership
+ * request is carried out at most once); a liveness check with the final
  * configuration ends each run, and churn seeds then check that a removed node
  * left running does not disrupt the members.
  */
@@ -291,6 +292,12 @@ export class Simulation {
   private readonly readsDone: { node: SimNode; generation: number; readIndex: number }[] = [];
   private readonly transfers = new Map<string, { target: string | null; issuer: string; term: number; targetWasVoter: boolean }>();
   private readonly membershipRequests = new Map<string, { changeType: 'addVoter' | 'remove'; address: string }>();
+  /** `addVoter:x` / `remove:x` -> how many such requests were issued. */
+  private readonly issuedChanges = new Map<string, number>();
+  /** `addVoter:x` (x became a voter) / `remove:x` (x left) -> how many committed configurations did it. */
+  private readonly committedChanges = new Map<string, number>();
+  /** The latest committed configuration seen (by first application). */
+  private lastCommittedConfig: Configuration | null = null;
   private readonly membershipAdded = new Set<string>();
   /** After the fault phase: a message from a non-member must not change a member's term or leader. */
   private quietMembers: Set<string> | null = null;
@@ -628,6 +635,7 @@ export class Simulation {
         const last = this.committedConfigs[this.committedConfigs.length - 1];
         if (last && last.index >= entry.index) this.fail(`committed configuration at ${entry.index} first applied after the one at ${last.index}`);
         this.committedConfigs.push({ index: entry.index, config: configKey(entry.configuration), voters: [...entry.configuration.voters] });
+        this.checkMembershipChange(entry.index, entry.configuration);
         this.trace(`${node.id} applies configuration ${entry.index}/${entry.term} ${configKey(entry.configuration)}`);
       }
     } else if (previous.fingerprint !== record.fingerprint || previous.id !== record.id) {
@@ -808,7 +816,11 @@ export class Simulation {
   private reviveRetiredMembers(): void {
     for (const node of this.nodes) {
       if (node.alive || !node.retired) continue;
-      if (this.nodes.some((n) => n.alive && isMember(n.core.configuration, node.id))) {
+      // With a leader, its configuration decides (as in retireDisruptors: otherwise a removed node's stale
+      // configuration revives what the leader's retires, forever); without one, any running node's does.
+      const leader = this.currentLeader();
+      const named = leader ? isMember(leader.core.configuration, node.id) : this.nodes.some((n) => n.alive && isMember(n.core.configuration, node.id));
+      if (named) {
         node.retired = false;
         this.trace(`${node.id} is a member again: restart from storage`);
         this.startNode(node);
@@ -907,6 +919,7 @@ export class Simulation {
       const requestId = leader.core.changeMembership('remove', victim, 3000);
       const key = `${leader.index}:${leader.generation}:${requestId}`;
       this.membershipRequests.set(key, { changeType: 'remove', address: victim });
+      this.countIssued('remove', victim);
       this.stats.membershipIssued++;
       this.trace(`${leader.id} (leader) removes ${victim}, which keeps running`);
       this.pump(leader);
@@ -1062,9 +1075,37 @@ export class Simulation {
     const from = rng.pick(running);
     const requestId = from.core.changeMembership(changeType, target.id, rng.range(500, 4000));
     this.membershipRequests.set(`${from.index}:${from.generation}:${requestId}`, { changeType, address: target.id });
+    this.countIssued(changeType, target.id);
     this.stats.membershipIssued++;
     this.trace(`${from.id} asks ${changeType} ${target.id} (${from.core.state}, leader ${from.core.leaderId}, config ${configKey(from.core.configuration)})`);
     this.pump(from);
+  }
+
+  private countIssued(changeType: 'addVoter' | 'remove', address: string): void {
+    const key = `${changeType}:${address}`;
+    this.issuedChanges.set(key, (this.issuedChanges.get(key) ?? 0) + 1);
+  }
+
+  /**
+   * Membership requests are carried out at most once: no address becomes a
+   * voter, or leaves, more often than such a change was requested (a retried
+   * request carried out again would exceed it).
+   */
+  private checkMembershipChange(index: number, next: Configuration): void {
+    const previous = this.lastCommittedConfig;
+    this.lastCommittedConfig = { voters: [...next.voters], learners: [...next.learners] };
+    if (!previous) return;
+    const changes: string[] = [];
+    for (const address of next.voters) if (!previous.voters.includes(address)) changes.push(`addVoter:${address}`);
+    for (const address of members(previous)) if (!isMember(next, address)) changes.push(`remove:${address}`);
+    for (const key of changes) {
+      const committed = (this.committedChanges.get(key) ?? 0) + 1;
+      this.committedChanges.set(key, committed);
+      const issued = this.issuedChanges.get(key) ?? 0;
+      if (committed > issued) {
+        this.fail(`membership at most once: ${key} committed ${committed} times (at ${index}, ${configKey(previous)} -> ${configKey(next)}) but requested ${issued} times`);
+      }
+    }
   }
 
   private membershipResult(node: SimNode, result: { requestId: number; code?: string }): void {
