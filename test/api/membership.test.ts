@@ -27,6 +27,29 @@ describe('membership', () => {
     c.end();
   });
 
+  it('a node that lost its storage rejoins under its address after leave(): join() again with peers []', async () => {
+    const c = cluster(['a', 'b', 'c']);
+    const leader = await waitLeader(c);
+    await leader.propose('before d');
+    c.start('d', { peers: [] });
+    await leader.join('d');
+    await waitFor(() => c.nodes.every((n) => n.status().voters.includes('d')), 3000, 'd a voter everywhere');
+    // d leaves, its storage is lost, and it comes back empty under the same address.
+    await leader.leave('d');
+    c.byId('d').end();
+    c.storages.delete('d');
+    await leader.propose('while d was away');
+    const fresh = c.start('d', { peers: [] });
+    expect(fresh.status().lastIndex).toBe(0);
+    await leader.join('d');
+    await waitFor(() => c.applied.get('d')!.some((e) => e.command === 'while d was away'), 3000, 'd caught up');
+    expect(c.applied.get('d')!.map((e) => e.command)).toEqual(c.applied.get(leader.address)!.map((e) => e.command));
+    expect(fresh.status().voters).toContain('d');
+    const r = await fresh.propose('from the new d');
+    for (const n of c.nodes) await waitFor(() => n.status().lastApplied >= r.index, 3000, `${n.address} applies it`);
+    c.end();
+  });
+
   it('leave() removes a member through the log; idempotent; leave events; instance ended', async () => {
     const c = cluster(['a', 'b', 'c', 'd']);
     const leader = await waitLeader(c);
