@@ -881,7 +881,9 @@ export class RaftCore {
       prevLogIndex,
       prevLogTerm,
       entries: NO_ENTRIES,
-      leaderCommit: Math.min(this.log.commitIndex, prevLogIndex),
+      // The full commit index: a follower commits only up to prevLogIndex (§5.3), and one that is
+      // catching up learns how far the committed log reaches (knownCommitIndex).
+      leaderCommit: this.log.commitIndex,
       readRound: round,
     });
     pr.commitSent = Math.max(pr.commitSent, Math.min(this.log.commitIndex, prevLogIndex));

@@ -16,7 +16,7 @@
 import { describe, expect, it } from 'vitest';
 import { RaftCore } from '../../src/core/raft.js';
 import type { HardState, LogEntry, Message } from '../../src/core/types.js';
-import { msg, startedCore, TEST_TIMEOUT as TIMEOUT } from './helpers.js';
+import { deliverUntilQuiet, msg, startedCore, TEST_TIMEOUT as TIMEOUT } from './helpers.js';
 
 /** The first entries of the cluster's log: the bootstrap configuration [a, b, c] and two commands of term 2. */
 const PREFIX: LogEntry[] = [
@@ -96,6 +96,29 @@ describe('a node rejoining after losing its storage', () => {
       const answers = drainReady(core).messages.filter((m) => m.body.type === 'RequestVoteResponse');
       expect(answers.map((m) => m.body), `preVote ${preVote}`).toEqual([{ type: 'RequestVoteResponse', voteGranted: false, preVote }]);
     }
+  });
+
+  it('learns the known commit index from a heartbeat too: the leader sends its full commit index to lagging followers', () => {
+    const cores = new Map(['a', 'b', 'c'].map((id) => [id, startedCore(id, ['a', 'b', 'c'])]));
+    const a = cores.get('a') as RaftCore;
+    a.tick(2 * TIMEOUT);
+    deliverUntilQuiet(cores, 2 * TIMEOUT);
+    // Entries commit with b while everything to c is lost.
+    for (let i = 0; i < 3; i++) a.propose(i, 10_000);
+    deliverUntilQuiet(cores, 2 * TIMEOUT, (m) => m.to !== 'c');
+    expect(a.commitIndex).toBeGreaterThan(cores.get('c')?.log.lastIndex() as number);
+    a.tick(2 * TIMEOUT + 60);
+    const heartbeat = drainReady(a).messages.find((m) => m.to === 'c' && m.body.type === 'AppendEntriesRequest');
+    expect(heartbeat?.body).toMatchObject({ leaderCommit: a.commitIndex });
+    // A fresh node that hears that heartbeat (its log does not match), then gets only the first
+    // entry (the bootstrap configuration, listing it as a voter) with a lower leaderCommit,
+    // still knows how far the committed log reaches and does not campaign.
+    const fresh = startedCore('c', []);
+    fresh.step(heartbeat as Message, 2 * TIMEOUT + 60);
+    fresh.step(msg('a', 'c', a.term, { type: 'AppendEntriesRequest', prevLogIndex: 0, prevLogTerm: 0, entries: [PREFIX[0]], leaderCommit: 1, readRound: 0 }), 2 * TIMEOUT + 70);
+    drainReady(fresh);
+    expect(fresh.configuration.voters).toContain('c');
+    expect(fresh.promotable).toBe(false);
   });
 
   it('campaigns and votes normally once its log reaches the known commit index', () => {
