@@ -817,9 +817,12 @@ export class Simulation {
     for (const node of this.nodes) {
       if (node.alive || !node.retired) continue;
       // With a leader, its configuration decides (as in retireDisruptors: otherwise a removed node's stale
-      // configuration revives what the leader's retires, forever); without one, any running node's does.
+      // configuration revives what the leader's retires, forever). Without one, any running node's does, or
+      // the node's own (when churn retired every member of the last configuration, no running node names them).
       const leader = this.currentLeader();
-      const named = leader ? isMember(leader.core.configuration, node.id) : this.nodes.some((n) => n.alive && isMember(n.core.configuration, node.id));
+      const named = leader
+        ? isMember(leader.core.configuration, node.id)
+        : isMember(node.core.configuration, node.id) || this.nodes.some((n) => n.alive && isMember(n.core.configuration, node.id));
       if (named) {
         node.retired = false;
         this.trace(`${node.id} is a member again: restart from storage`);
