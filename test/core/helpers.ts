@@ -2,7 +2,8 @@
  * Test helpers for driving a RaftCore by hand (test code only).
  */
 import { RaftCore, type CoreOptions } from '../../src/core/raft.js';
-import type { LogEntry, Message, MessageBody } from '../../src/core/types.js';
+import type { RequestResult } from '../../src/core/ready.js';
+import type { HardState, LogEntry, Message, MessageBody } from '../../src/core/types.js';
 
 /** Election and heartbeat timeouts of {@link startedCore} (ms). */
 export const TEST_TIMEOUT = 300;
@@ -23,18 +24,30 @@ export function startedCore(id: string, peers: string[], options: Partial<CoreOp
   return core;
 }
 
-/** Takes every Ready, "persists" it at once, applies what committed; returns the messages and the committed entries. */
-export function drain(core: RaftCore): { messages: Message[]; committed: LogEntry[] } {
-  const messages: Message[] = [];
-  const committed: LogEntry[] = [];
+/** What {@link drain} collected from a core's Readies. */
+export interface Drained {
+  messages: Message[];
+  committed: LogEntry[];
+  /** The last hard state the core asked to save, if any. */
+  hardState: HardState | undefined;
+  readResults: RequestResult[];
+  membershipResults: RequestResult[];
+}
+
+/** Takes every Ready, "persists" it at once, applies what committed; returns what the Readies carried. */
+export function drain(core: RaftCore): Drained {
+  const drained: Drained = { messages: [], committed: [], hardState: undefined, readResults: [], membershipResults: [] };
   while (core.hasReady()) {
     const ready = core.ready();
     core.advance(ready);
-    messages.push(...ready.messages);
-    committed.push(...ready.committedEntries);
+    drained.messages.push(...ready.messages);
+    drained.committed.push(...ready.committedEntries);
+    drained.readResults.push(...ready.readResults);
+    drained.membershipResults.push(...ready.membershipResults);
+    if (ready.hardState) drained.hardState = ready.hardState;
     if (ready.committedEntries.length > 0) core.appliedTo(ready.committedEntries[ready.committedEntries.length - 1].index);
   }
-  return { messages, committed };
+  return drained;
 }
 
 /** Takes every Ready, "persists" it at once, applies what committed, and returns the messages it asked to send. */
@@ -43,14 +56,24 @@ export function flush(core: RaftCore): Message[] {
 }
 
 /**
- * Flushes every core and delivers the messages at `now` until none is sent
- * (at most 100 rounds); `deliver` may hold some back. Returns every message sent.
+ * Drains every core and delivers the messages at `now` until none is sent
+ * (at most 100 rounds); `deliver` may hold some back, `observe` sees what each
+ * core's Readies carried. Returns every message sent.
  */
-export function deliverUntilQuiet(cores: Map<string, RaftCore>, now: number, deliver: (message: Message) => boolean = () => true): Message[] {
+export function deliverUntilQuiet(
+  cores: Map<string, RaftCore>,
+  now: number,
+  deliver: (message: Message) => boolean = () => true,
+  observe: (id: string, drained: Drained) => void = () => {},
+): Message[] {
   const sent: Message[] = [];
   for (let round = 0; round < 100; round++) {
     const messages: Message[] = [];
-    for (const core of cores.values()) messages.push(...flush(core));
+    for (const [id, core] of cores) {
+      const drained = drain(core);
+      observe(id, drained);
+      messages.push(...drained.messages);
+    }
     if (messages.length === 0) break;
     sent.push(...messages);
     for (const m of messages) if (deliver(m)) cores.get(m.to)?.step(m, now);

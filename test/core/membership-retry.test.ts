@@ -16,27 +16,12 @@ import { deliverUntilQuiet, startedCore, TEST_TIMEOUT as TIMEOUT } from './helpe
 /** Membership results each node reported, by node. */
 type Results = Map<string, RequestResult[]>;
 
-/**
- * Ticks every core at `now`, then takes every Ready (applying what committed)
- * and delivers the messages until none is sent, dropping what `drop` selects;
- * membership results go to `results`.
- */
+/** Ticks every core at `now`, then runs the cluster until quiet, dropping what `drop` selects; membership results go to `results`. */
 function settle(cores: Map<string, RaftCore>, now: number, results: Results, drop: (m: Message) => boolean = () => false): void {
   for (const core of cores.values()) core.tick(now);
-  for (let round = 0; round < 100; round++) {
-    const messages: Message[] = [];
-    for (const [id, core] of cores) {
-      while (core.hasReady()) {
-        const ready = core.ready();
-        core.advance(ready);
-        messages.push(...ready.messages);
-        if (ready.membershipResults.length > 0) results.set(id, [...(results.get(id) ?? []), ...ready.membershipResults]);
-        if (ready.committedEntries.length > 0) core.appliedTo(ready.committedEntries[ready.committedEntries.length - 1].index);
-      }
-    }
-    if (messages.length === 0) return;
-    for (const m of messages) if (!drop(m)) cores.get(m.to)?.step(m, now);
-  }
+  deliverUntilQuiet(cores, now, (m) => !drop(m), (id, drained) => {
+    if (drained.membershipResults.length > 0) results.set(id, [...(results.get(id) ?? []), ...drained.membershipResults]);
+  });
 }
 
 function cluster(): { cores: Map<string, RaftCore>; a: RaftCore; b: RaftCore; c: RaftCore } {
@@ -50,45 +35,45 @@ function cluster(): { cores: Map<string, RaftCore>; a: RaftCore; b: RaftCore; c:
   return { cores, a, b: cores.get('b') as RaftCore, c: cores.get('c') as RaftCore };
 }
 
-/** b asks to add d; the change is made but the answer to b is lost. Returns the time reached. */
-function joinWithLostAnswer(cores: Map<string, RaftCore>, a: RaftCore, b: RaftCore, now: number, results: Results): number {
+/**
+ * A three-node cluster led by a (spare d): b asks to add d and the change is
+ * made, but the answer to b is lost; then c removes d, which completes.
+ */
+function joinWithLostAnswerThenRemove(): { cores: Map<string, RaftCore>; a: RaftCore; b: RaftCore; c: RaftCore; results: Results; now: number } {
+  const { cores, a, b, c } = cluster();
+  const results: Results = new Map();
+  let now = 2 * TIMEOUT;
   const lostAnswer = (m: Message) => m.body.type === 'MembershipChangeResponse' && m.to === 'b';
   b.changeMembership('addVoter', 'd', 60_000);
   for (let i = 0; i < 10 && !a.configuration.voters.includes('d'); i++) settle(cores, (now += 20), results, lostAnswer);
   expect(a.configuration.voters).toContain('d');
   expect(results.get('b')).toBeUndefined();
-  return now;
+  c.changeMembership('remove', 'd', 60_000);
+  settle(cores, (now += 20), results);
+  return { cores, a, b, c, results, now };
 }
 
-/** Gives b time to retry (its retry interval is the heartbeat timeout); returns the time reached. */
-function letBRetry(cores: Map<string, RaftCore>, now: number, results: Results): number {
-  for (let i = 0; i < 5 && results.get('b') === undefined; i++) settle(cores, (now += TIMEOUT), results);
+/** Gives b time to retry (its retry interval is the heartbeat timeout) until it has an answer; returns the time reached. */
+function letBRetry(cores: Map<string, RaftCore>, now: number, results: Results, drop?: (m: Message) => boolean): number {
+  for (let i = 0; i < 5 && results.get('b') === undefined; i++) settle(cores, (now += TIMEOUT), results, drop);
   return now;
 }
 
 describe('a retried membership request', () => {
   it('whose answer was lost is answered, not carried out again after an opposite change', () => {
-    const { cores, a, b, c } = cluster();
-    const results: Results = new Map();
-    let now = joinWithLostAnswer(cores, a, b, 2 * TIMEOUT, results);
-    // c removes d, which completes.
-    c.changeMembership('remove', 'd', 60_000);
-    settle(cores, (now += 20), results);
+    const { cores, a, results, now } = joinWithLostAnswerThenRemove();
     expect(results.get('c')?.map((r) => r.code)).toEqual([undefined]);
     expect(a.configuration.voters).not.toContain('d');
     // b retries after its retry interval: the leader answers from the entry that completed the join.
-    now = letBRetry(cores, now, results);
+    letBRetry(cores, now, results);
     expect(results.get('b')?.map((r) => r.code)).toEqual([undefined]);
     expect(a.configuration.voters).not.toContain('d');
     expect(a.configuration.learners).not.toContain('d');
   });
 
   it('is recognised after the entry that completed it was compacted into a snapshot', () => {
-    const { cores, a, b, c } = cluster();
-    const results: Results = new Map();
-    let now = joinWithLostAnswer(cores, a, b, 2 * TIMEOUT, results);
-    c.changeMembership('remove', 'd', 60_000);
-    settle(cores, (now += 20), results);
+    const { cores, b, c, results, now: removedAt } = joinWithLostAnswerThenRemove();
+    let now = removedAt;
     // The leader is cut off and another is elected (so no leader remembers answering b),
     // and every node compacts its log up to what it applied, the join's entry included.
     const isolateA = (m: Message) => m.from === 'a' || m.to === 'a';
@@ -106,7 +91,7 @@ describe('a retried membership request', () => {
     }
     settle(cores, (now += 1), results, isolateA);
     expect(leader.latestSnapshot?.membershipChanges?.some((r) => r.origin === 'b')).toBe(true);
-    for (let i = 0; i < 5 && results.get('b') === undefined; i++) settle(cores, (now += TIMEOUT), results, isolateA);
+    letBRetry(cores, now, results, isolateA);
     expect(results.get('b')?.map((r) => r.code)).toEqual([undefined]);
     expect(leader.configuration.voters).not.toContain('d');
     expect(leader.configuration.learners).not.toContain('d');

@@ -16,7 +16,7 @@
 import { describe, expect, it } from 'vitest';
 import { RaftCore } from '../../src/core/raft.js';
 import type { HardState, LogEntry, Message } from '../../src/core/types.js';
-import { deliverUntilQuiet, msg, startedCore, TEST_TIMEOUT as TIMEOUT } from './helpers.js';
+import { deliverUntilQuiet, drain, msg, startedCore, TEST_TIMEOUT as TIMEOUT } from './helpers.js';
 
 /** The first entries of the cluster's log: the bootstrap configuration [a, b, c] and two commands of term 2. */
 const PREFIX: LogEntry[] = [
@@ -27,25 +27,11 @@ const PREFIX: LogEntry[] = [
 /** The cluster's commit index when the rejoining node first hears from the leader. */
 const CLUSTER_COMMIT = 17;
 
-/** Takes every Ready; returns the messages and the last hard state it asked to save. */
-function drainReady(core: RaftCore): { messages: Message[]; hardState: HardState | undefined } {
-  const messages: Message[] = [];
-  let hardState: HardState | undefined;
-  while (core.hasReady()) {
-    const ready = core.ready();
-    if (ready.hardState) hardState = ready.hardState;
-    core.advance(ready);
-    messages.push(...ready.messages);
-    if (ready.committedEntries.length > 0) core.appliedTo(ready.committedEntries[ready.committedEntries.length - 1].index);
-  }
-  return { messages, hardState };
-}
-
 /** A node with fresh storage (`peers: []`) that received the log prefix from leader b of term 4. */
 function rejoiningNode(id: string): { core: RaftCore; hardState: HardState | undefined } {
   const core = startedCore(id, []);
   core.step(msg('b', id, 4, { type: 'AppendEntriesRequest', prevLogIndex: 0, prevLogTerm: 0, entries: PREFIX, leaderCommit: CLUSTER_COMMIT, readRound: 0 }), 10);
-  const { hardState } = drainReady(core);
+  const { hardState } = drain(core);
   return { core, hardState };
 }
 
@@ -61,7 +47,7 @@ describe('a node rejoining after losing its storage', () => {
     let sent: Message[] = [];
     for (let now = 10; now < 20 * TIMEOUT; now += TIMEOUT / 2) {
       core.tick(now);
-      sent = sent.concat(drainReady(core).messages);
+      sent = sent.concat(drain(core).messages);
     }
     expect(campaigns(sent)).toEqual([]);
     expect(core.state).toBe('follower');
@@ -81,7 +67,7 @@ describe('a node rejoining after losing its storage', () => {
     let sent: Message[] = [];
     for (let now = 0; now < 20 * TIMEOUT; now += TIMEOUT / 2) {
       restarted.tick(now);
-      sent = sent.concat(drainReady(restarted).messages);
+      sent = sent.concat(drain(restarted).messages);
     }
     expect(campaigns(sent)).toEqual([]);
   });
@@ -93,7 +79,7 @@ describe('a node rejoining after losing its storage', () => {
     const later = 10 + 4 * TIMEOUT;
     for (const preVote of [true, false]) {
       core.step(msg('a', 'c', 5, { type: 'RequestVoteRequest', lastLogIndex: 3, lastLogTerm: 2, preVote, leadershipTransfer: false }), later);
-      const answers = drainReady(core).messages.filter((m) => m.body.type === 'RequestVoteResponse');
+      const answers = drain(core).messages.filter((m) => m.body.type === 'RequestVoteResponse');
       expect(answers.map((m) => m.body), `preVote ${preVote}`).toEqual([{ type: 'RequestVoteResponse', voteGranted: false, preVote }]);
     }
   });
@@ -108,7 +94,7 @@ describe('a node rejoining after losing its storage', () => {
     deliverUntilQuiet(cores, 2 * TIMEOUT, (m) => m.to !== 'c');
     expect(a.commitIndex).toBeGreaterThan(cores.get('c')?.log.lastIndex() as number);
     a.tick(2 * TIMEOUT + 60);
-    const heartbeat = drainReady(a).messages.find((m) => m.to === 'c' && m.body.type === 'AppendEntriesRequest');
+    const heartbeat = drain(a).messages.find((m) => m.to === 'c' && m.body.type === 'AppendEntriesRequest');
     expect(heartbeat?.body).toMatchObject({ leaderCommit: a.commitIndex });
     // A fresh node that hears that heartbeat (its log does not match), then gets only the first
     // entry (the bootstrap configuration, listing it as a voter) with a lower leaderCommit,
@@ -116,7 +102,7 @@ describe('a node rejoining after losing its storage', () => {
     const fresh = startedCore('c', []);
     fresh.step(heartbeat as Message, 2 * TIMEOUT + 60);
     fresh.step(msg('a', 'c', a.term, { type: 'AppendEntriesRequest', prevLogIndex: 0, prevLogTerm: 0, entries: [PREFIX[0]], leaderCommit: 1, readRound: 0 }), 2 * TIMEOUT + 70);
-    drainReady(fresh);
+    drain(fresh);
     expect(fresh.configuration.voters).toContain('c');
     expect(fresh.promotable).toBe(false);
   });
@@ -125,14 +111,14 @@ describe('a node rejoining after losing its storage', () => {
     const { core } = rejoiningNode('c');
     const rest: LogEntry[] = Array.from({ length: CLUSTER_COMMIT - 3 }, (_, i) => ({ index: 4 + i, term: 4, type: 'command', command: i }));
     core.step(msg('b', 'c', 4, { type: 'AppendEntriesRequest', prevLogIndex: 3, prevLogTerm: 2, entries: rest, leaderCommit: CLUSTER_COMMIT, readRound: 0 }), 20);
-    drainReady(core);
+    drain(core);
     expect(core.promotable).toBe(true);
-    const { hardState } = drainReady(core);
+    const { hardState } = drain(core);
     expect(hardState).toBeUndefined();
     let sent: Message[] = [];
     for (let now = 20; now < 4 * TIMEOUT && campaigns(sent).length === 0; now += TIMEOUT / 2) {
       core.tick(now);
-      sent = sent.concat(drainReady(core).messages);
+      sent = sent.concat(drain(core).messages);
     }
     expect(campaigns(sent).length).toBeGreaterThan(0);
   });

@@ -8,21 +8,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RaftCore } from '../../src/core/raft.js';
-import type { RequestResult } from '../../src/core/ready.js';
 import type { Message } from '../../src/core/types.js';
 import { requestIdStart } from '../../src/core/request-ids.js';
-import { deliverUntilQuiet, flush, startedCore, TEST_TIMEOUT as TIMEOUT } from './helpers.js';
-
-/** Read results the core reports, taking every Ready. */
-function readResults(core: RaftCore): RequestResult[] {
-  const results: RequestResult[] = [];
-  while (core.hasReady()) {
-    const ready = core.ready();
-    core.advance(ready);
-    results.push(...ready.readResults);
-  }
-  return results;
-}
+import { deliverUntilQuiet, drain, flush, startedCore, TEST_TIMEOUT as TIMEOUT } from './helpers.js';
 
 describe('request ids of a restarted node', () => {
   it('a ReadIndexResponse sent to the previous run does not answer a read of the new run', () => {
@@ -58,7 +46,7 @@ describe('request ids of a restarted node', () => {
 
     // The old answer arrives now: it must not settle the new read.
     restarted.step(held[0], now + 60);
-    expect(readResults(restarted)).toEqual([]);
+    expect(drain(restarted).readResults).toEqual([]);
   });
 
   it('ids of one run count up; runs with different client ids start apart, within 48 bits', () => {
