@@ -65,7 +65,10 @@ export interface CoreOptions {
   checkQuorum?: boolean;
   /** Most entries in one AppendEntries. Default 512. */
   maxEntriesPerMessage?: number;
-  /** Approximate most command bytes in one AppendEntries. Default 1 MiB. */
+  /**
+   * Most bytes of entries in one AppendEntries, by the wire's size estimate
+   * (see `entryByteSize`); one entry is sent even when it alone is larger. Default 1 MiB.
+   */
   maxBytesPerMessage?: number;
   /** Most unacknowledged AppendEntries per follower while replicating. Default 64. */
   maxInflight?: number;
@@ -160,6 +163,13 @@ const MEMBERSHIP_CHANGES_KEPT = 64;
 function finishedChangeKey(origin: string, requestId: number): string {
   return `${origin}\u0000${requestId}`;
 }
+
+/** Default of `CoreOptions.maxEntriesPerMessage`. */
+export const DEFAULT_MAX_ENTRIES_PER_MESSAGE = 512;
+/** Default of `CoreOptions.maxBytesPerMessage`: 1 MiB. */
+export const DEFAULT_MAX_BYTES_PER_MESSAGE = 1024 * 1024;
+/** Default of `CoreOptions.snapshotChunkBytes`: 64 KiB. */
+export const DEFAULT_SNAPSHOT_CHUNK_BYTES = 64 * 1024;
 
 /** A client announces its settled sequences (firstOutstandingSequence) once they advanced by this much. */
 const LOW_WATER_ANNOUNCE_STEP = 16;
@@ -300,10 +310,10 @@ export class RaftCore {
     this.nextRequestId = requestIdStart(this.clientId);
     this.preVote = options.preVote ?? true;
     this.checkQuorum = options.checkQuorum ?? true;
-    this.maxEntriesPerMessage = options.maxEntriesPerMessage ?? 512;
-    this.maxBytesPerMessage = options.maxBytesPerMessage ?? 1024 * 1024;
+    this.maxEntriesPerMessage = options.maxEntriesPerMessage ?? DEFAULT_MAX_ENTRIES_PER_MESSAGE;
+    this.maxBytesPerMessage = options.maxBytesPerMessage ?? DEFAULT_MAX_BYTES_PER_MESSAGE;
     this.maxInflight = options.maxInflight ?? 64;
-    this.snapshotChunkBytes = options.snapshotChunkBytes ?? 64 * 1024;
+    this.snapshotChunkBytes = options.snapshotChunkBytes ?? DEFAULT_SNAPSHOT_CHUNK_BYTES;
     this.leaseReads = (options.leaseReads ?? false) && this.checkQuorum;
     this.maxClockDrift = options.maxClockDrift ?? 0.25;
   }

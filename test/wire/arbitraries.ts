@@ -33,7 +33,8 @@ export const configuration = (): fc.Arbitrary<Configuration> =>
 
 const entryExtras = record({ clientId: text(), sequence: uint(), firstOutstandingSequence: uint() });
 
-function entryArb(index: number, term: number): fc.Arbitrary<LogEntry> {
+/** A valid entry at `index` of `term`: a command, no-op or configuration, with or without session fields. */
+export function entryArb(index: number, term: number): fc.Arbitrary<LogEntry> {
   return fc
     .tuple(fc.constantFrom('command', 'noop', 'configuration'), jsonValue(), configuration(), entryExtras)
     .map(([type, command, config, extras]) => {
