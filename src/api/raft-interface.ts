@@ -7,7 +7,7 @@ import { SessionTable } from '../core/sessions.js';
 import type { JsonValue, LogEntry, Message, Snapshot } from '../core/types.js';
 import { MemoryStorage } from '../storage/memory-storage.js';
 import type { Storage } from '../storage/storage.js';
-import { fromPayload, toPayload } from '../wire/index.js';
+import { fromPayload, messageToPayload } from '../wire/index.js';
 import type { WireLimits } from '../wire/index.js';
 import { copyJsonValue } from '../wire/json-value.js';
 import { resolveLimits } from '../wire/limits.js';
@@ -16,6 +16,7 @@ import { realClock, type Clock, type TimerHandle } from './clock.js';
 import { Emitter, type Listener } from './emitter.js';
 import type { NodeInstance } from './node-instance.js';
 import { cloneJson } from './json.js';
+import { ENVELOPE_BYTES, messageSizesWithin } from './message-limits.js';
 
 /** The core's tuning options, passed through unchanged (documented on CoreOptions). */
 type CoreTuning = Pick<
@@ -86,8 +87,6 @@ class SnapshotToApply {
 type ApplyItem = LogEntry | SnapshotToApply;
 
 const DEFAULT_MESSAGE_TIMEOUT = 3000;
-/** Room left in a payload for the envelope and entry fields around one command. */
-const COMMAND_ENVELOPE_BYTES = 4096;
 
 /**
  * A Raft node. Subclass it and implement `createInstance(address)`; optionally
@@ -145,9 +144,10 @@ export abstract class RaftInterface {
     this.storage = options.storage ?? new MemoryStorage();
     this.clock = options.clock ?? realClock();
     this.emitter = new Emitter((type, error) => this.reportListenerError(type, error));
-    const { preVote, checkQuorum, maxEntriesPerMessage, maxBytesPerMessage, maxInflight, snapshotChunkBytes, leaseReads, maxClockDrift } = options;
+    const { preVote, checkQuorum, maxInflight, leaseReads, maxClockDrift } = options;
     this.core = new RaftCore({
-      preVote, checkQuorum, maxEntriesPerMessage, maxBytesPerMessage, maxInflight, snapshotChunkBytes, leaseReads, maxClockDrift,
+      preVote, checkQuorum, maxInflight, leaseReads, maxClockDrift,
+      ...messageSizesWithin(this.wireLimits, options),
       id: address,
       clientId: `${address}#${randomHex()}`,
       timing: {
@@ -470,7 +470,7 @@ export abstract class RaftInterface {
       const reason = error instanceof Error ? error.message : String(error);
       throw new RaftError('INVALID_COMMAND', `command must be a JSON value the wire can carry (finite numbers, well-formed strings, booleans, null, arrays, plain objects, within the wire limits): ${reason}`);
     }
-    if (budget.size + COMMAND_ENVELOPE_BYTES > limits.maxPayloadBytes) {
+    if (budget.size + ENVELOPE_BYTES > limits.maxPayloadBytes) {
       throw new RaftError('INVALID_COMMAND', `command of about ${budget.size} bytes does not fit in one message (maxPayloadBytes ${limits.maxPayloadBytes})`);
     }
     return { value, size: budget.size };
@@ -643,7 +643,7 @@ export abstract class RaftInterface {
     const instance = this.instanceFor(message.to);
     if (!instance) return;
     try {
-      instance.write(toPayload(message));
+      instance.write(messageToPayload(message, this.wireLimits, true));
     } catch (error) {
       this.emitter.emit('write error', message.to, error);
     }
