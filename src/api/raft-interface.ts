@@ -17,6 +17,7 @@ import { Emitter, type Listener } from './emitter.js';
 import type { NodeInstance } from './node-instance.js';
 import { cloneJson } from './json.js';
 import { ENVELOPE_BYTES, messageSizesWithin } from './message-limits.js';
+import { checkStoredCommands } from './stored-commands.js';
 
 /** The core's tuning options, passed through unchanged (documented on CoreOptions). */
 type CoreTuning = Pick<
@@ -435,6 +436,7 @@ export abstract class RaftInterface {
     try {
       const stored = await this.storage.load();
       if (this.endedFlag) return;
+      checkStoredCommands(stored, this.wireLimits);
       this.core.start(stored, this.options.peers ?? [this.address], this.clock.now());
       this.started = true;
       for (const member of [...this.core.configuration.voters, ...this.core.configuration.learners]) {
@@ -643,7 +645,7 @@ export abstract class RaftInterface {
     const instance = this.instanceFor(message.to);
     if (!instance) return;
     try {
-      instance.write(messageToPayload(message, this.wireLimits, true));
+      instance.write(messageToPayload(message, this.wireLimits, 'trusted-copy'));
     } catch (error) {
       this.emitter.emit('write error', message.to, error);
     }

@@ -81,7 +81,7 @@ export function decode(bytes: Uint8Array, options?: DecodeOptions): MessagePaylo
       );
     }
     // The decoded message is ours alone, so its command values can go into the payload uncopied.
-    return messageToPayload(message, limits, false);
+    return messageToPayload(message, limits, 'validate-reference');
   } catch (thrown) {
     throw toWireError(thrown, 'INVALID_BINARY');
   }

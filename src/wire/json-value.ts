@@ -3,7 +3,7 @@ import { describeValue } from './describe-value.js';
 import { WireError, type WireErrorCode } from './errors.js';
 import { fieldPath, type ParentPath } from './paths.js';
 import { isWellFormedString } from './strings.js';
-import type { WalkBudget } from './walk-budget.js';
+import { checkBudget, type WalkBudget } from './walk-budget.js';
 
 /**
  * Validation and deep copy of user commands (`google.protobuf.Value`).
@@ -32,6 +32,13 @@ class JsonProblem {
 function addSegment(thrown: unknown, segment: string | number): void {
   if (thrown instanceof JsonProblem) thrown.segments.push(segment);
 }
+
+/**
+ * `Object.prototype.hasOwnProperty`: called on a for-in key of the same
+ * object, V8 answers it from the enumeration cache without a call, which it
+ * does not do for `Object.hasOwn`.
+ */
+const hasOwnProperty = Object.prototype.hasOwnProperty;
 
 /** True for `{}`-like objects of any realm (prototype null or a realm's Object.prototype). */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -75,6 +82,71 @@ export function copyJsonField(value: unknown, parent: ParentPath, name: string, 
     }
     throw thrown;
   }
+}
+
+/**
+ * How the wire layer treats the commands of a message it turns into a payload:
+ * `validate-copy` checks them and copies them, `validate-reference` checks
+ * them and puts the message's own objects in the payload (for a message the
+ * caller owns, freshly decoded), and `trusted-copy` copies them without
+ * checking again, for a node's own messages, whose commands were checked when
+ * they entered the node (see {@link copyTrustedJson}).
+ */
+export type CommandHandling = 'validate-copy' | 'validate-reference' | 'trusted-copy';
+
+/**
+ * Command `name` of the object at `parent` as `handling` says, with its size
+ * added to `budget`. Throws WireError LIMIT_EXCEEDED when the budget passes
+ * maxPayloadBytes (and, unless trusted, any other problem of the value).
+ */
+export function handleCommand(value: unknown, parent: ParentPath, name: string, budget: WalkBudget, handling: CommandHandling): JsonValue {
+  if (handling !== 'trusted-copy') return copyJsonField(value, parent, name, budget, handling === 'validate-copy');
+  const copy = copyTrustedJson(value as JsonValue, budget);
+  if (budget.size > budget.limits.maxPayloadBytes) checkBudget(budget, fieldPath(parent, name));
+  return copy;
+}
+
+/**
+ * A deep copy of a JSON value that was already checked by the walk of
+ * {@link copyJsonValue} (when it was proposed, arrived in a payload or was
+ * loaded from storage), adding to `budget` the same size that walk adds, so
+ * the payload's size check still holds (the caller makes it). The per-string, depth and type checks
+ * are not repeated: a node's own log is copied into one payload per follower,
+ * and they were most of that cost. Objects are copied with spread, which
+ * defines a `__proto__` key as an own data property, like the walk.
+ */
+export function copyTrustedJson(value: JsonValue, budget: WalkBudget): JsonValue {
+  if (typeof value !== 'object' || value === null) {
+    budget.size += scalarSize(value);
+    return value;
+  }
+  if (Array.isArray(value)) {
+    const out = value.slice();
+    budget.size += 2 + out.length;
+    for (let i = 0; i < out.length; i++) {
+      const element = out[i];
+      if (typeof element === 'object' && element !== null) out[i] = copyTrustedJson(element, budget);
+      else budget.size += scalarSize(element);
+    }
+    return out;
+  }
+  const out: Record<string, JsonValue> = { ...value };
+  budget.size += 2;
+  for (const key in out) {
+    if (!hasOwnProperty.call(out, key)) continue;
+    const member = out[key];
+    if (typeof member === 'object' && member !== null) out[key] = copyTrustedJson(member, budget);
+    else budget.size += scalarSize(member);
+    budget.size += key.length + 4;
+  }
+  return out;
+}
+
+/** What the walk of {@link copyJsonValue} counts for a string, number, boolean or null. */
+function scalarSize(value: string | number | boolean | null): number {
+  if (typeof value === 'string') return value.length + 2;
+  if (typeof value === 'number') return 8;
+  return value === null ? 4 : 5;
 }
 
 /** Formats segments recorded innermost first as a path suffix such as `.a[3]["b c"]`. */
@@ -138,7 +210,7 @@ function walk(value: unknown, depth: number, budget: WalkBudget, copy: boolean):
       try {
         // for-in with an own-property check visits what Object.keys returns, without allocating the key array.
         for (key in value) {
-          if (!Object.hasOwn(value, key)) continue;
+          if (!hasOwnProperty.call(value, key)) continue;
           checkString(key, budget);
           budget.size += key.length + 4;
           const member = walk(value[key], depth + 1, budget, copy);

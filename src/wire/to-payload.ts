@@ -14,7 +14,7 @@ import { checkEntry, checkPrevLogTerm, entryPath } from './entry-rules.js';
 import { CHANGE_TYPE_NAMES, ENTRY_TYPE_NAMES } from './enums.js';
 import { WireError } from './errors.js';
 import { checkStringValue } from './field-readers.js';
-import { copyJsonField, copyJsonValue, isPlainObject } from './json-value.js';
+import { handleCommand, isPlainObject, type CommandHandling } from './json-value.js';
 import { resolveLimits, type WireLimits } from './limits.js';
 import type { MessagePayload } from './payload.js';
 import { checkBudget, newBudget, SCALAR_FIELD_BYTES, type WalkBudget } from './walk-budget.js';
@@ -32,16 +32,16 @@ import { checkBudget, newBudget, SCALAR_FIELD_BYTES, type WalkBudget } from './w
  * @throws WireError when the message breaks the wire contract (a core bug).
  */
 export function toPayload(message: Message, limits?: Partial<WireLimits>): MessagePayload {
-  return messageToPayload(message, resolveLimits(limits), true);
+  return messageToPayload(message, resolveLimits(limits), 'validate-copy');
 }
 
 /**
- * {@link toPayload} with the command copy optional: with `copyCommands`
- * false, commands are validated but the payload references the message's
- * command objects (for callers that own a freshly decoded message).
+ * {@link toPayload} with the handling of commands chosen by the caller (see
+ * {@link CommandHandling}): the binary codec references the commands of the
+ * message it just decoded, and a node copies its own without checking again.
  * @internal
  */
-export function messageToPayload(message: Message, limits: Readonly<WireLimits>, copyCommands: boolean): MessagePayload {
+export function messageToPayload(message: Message, limits: Readonly<WireLimits>, commands: CommandHandling): MessagePayload {
   if (!isPlainObject(message)) {
     throw new WireError('NOT_AN_OBJECT', `message must be an object, got ${describeValue(message)}`);
   }
@@ -75,7 +75,7 @@ export function messageToPayload(message: Message, limits: Readonly<WireLimits>,
       break;
     }
     case 'AppendEntriesRequest':
-      out.appendEntriesRequest = appendEntriesRequestToPayload(body, term, budget, copyCommands);
+      out.appendEntriesRequest = appendEntriesRequestToPayload(body, term, budget, commands);
       break;
     case 'AppendEntriesResponse': {
       const p: MessagePayload = {};
@@ -137,7 +137,7 @@ export function messageToPayload(message: Message, limits: Readonly<WireLimits>,
       if (sequence !== 0) p.sequence = String(sequence);
       if (firstOutstanding !== 0) p.firstOutstandingSequence = String(firstOutstanding);
       if (body.command === undefined) throw new WireError('MISSING_FIELD', 'is required', 'proposeRequest.command');
-      p.command = copyJsonValue(body.command, 'proposeRequest.command', budget, copyCommands);
+      p.command = handleCommand(body.command, 'proposeRequest', 'command', budget, commands);
       out.proposeRequest = p;
       break;
     }
@@ -219,7 +219,7 @@ function appendEntriesRequestToPayload(
   body: AppendEntriesRequest,
   term: number,
   budget: WalkBudget,
-  copyCommands: boolean,
+  commands: CommandHandling,
 ): MessagePayload {
   const p: MessagePayload = {};
   const prevLogIndex = checkUint(body.prevLogIndex, 'appendEntriesRequest.prevLogIndex');
@@ -246,7 +246,7 @@ function appendEntriesRequestToPayload(
     let previousTerm = prevLogTerm;
     for (let i = 0; i < count; i++) {
       const entry: unknown = entries[i];
-      out[i] = entryToPayload(entry, i, prevLogIndex, previousTerm, term, budget, copyCommands);
+      out[i] = entryToPayload(entry, i, prevLogIndex, previousTerm, term, budget, commands);
       previousTerm = (entry as LogEntry).term;
       if (budget.size > budget.limits.maxPayloadBytes) checkBudget(budget, entryPath(i));
     }
@@ -264,7 +264,7 @@ function entryToPayload(
   previousTerm: number,
   messageTerm: number,
   budget: WalkBudget,
-  copyCommands: boolean,
+  commands: CommandHandling,
 ): MessagePayload {
   if (!isPlainObject(entry)) {
     throw new WireError('NOT_AN_OBJECT', `must be an object, got ${describeValue(entry)}`, entryPath(i));
@@ -285,7 +285,7 @@ function entryToPayload(
   const p: MessagePayload = { index: String(index) };
   if (term !== 0) p.term = String(term);
   p.type = typeName;
-  if (e.command !== undefined) p.command = copyJsonField(e.command, i, 'command', budget, copyCommands);
+  if (e.command !== undefined) p.command = handleCommand(e.command, i, 'command', budget, commands);
   if (e.configuration !== undefined) {
     p.configuration = configurationToPayload(copyConfiguration(e.configuration, `${entryPath(i)}.configuration`, budget));
   }

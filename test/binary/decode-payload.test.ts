@@ -17,7 +17,7 @@ import { expectSameValue } from '../wire/same-value.js';
 import { agreesWithReference, orUndefined, tightLimits } from './fast-path.js';
 
 const reference = (bytes: Uint8Array, limits: Readonly<WireLimits>): MessagePayload | undefined =>
-  orUndefined(() => messageToPayload(decodeMessage(bytes, limits), limits, false));
+  orUndefined(() => messageToPayload(decodeMessage(bytes, limits), limits, 'validate-reference'));
 
 /** Checks the fast decoder against the reference; returns whether it took the bytes. */
 function agrees(bytes: Uint8Array, limits: Readonly<WireLimits> = DEFAULT_WIRE_LIMITS): boolean {

@@ -19,7 +19,7 @@ import { entryArb, FUZZ, jsonValue } from '../wire/arbitraries.js';
 function passes(message: Message, maxPayloadBytes: number): boolean {
   const limits = resolveLimits({ maxPayloadBytes });
   try {
-    const payload = messageToPayload(message, limits, true);
+    const payload = messageToPayload(message, limits, 'validate-copy');
     return fromPayload(JSON.parse(JSON.stringify(payload)), { from: message.from, limits }).ok;
   } catch {
     return false;
