@@ -43,7 +43,10 @@ export class SessionTable {
     session.lastIndex = entry.index;
     const sequence = entry.sequence;
     const duplicate = sequence < session.lowWater || session.applied.has(sequence);
-    if (!duplicate) session.applied.set(sequence, { sequence, index: entry.index, term: entry.term });
+    // The entry itself records where the proposal was applied (it has sequence, index and
+    // term): no extra object per applied command, which every node would keep until the
+    // client's low-water mark passes it.
+    if (!duplicate) session.applied.set(sequence, entry as AppliedProposal);
     const lowWater = entry.firstOutstandingSequence ?? 0;
     if (lowWater > session.lowWater) {
       session.lowWater = lowWater;
@@ -62,7 +65,7 @@ export class SessionTable {
     return [...this.sessions].map(([clientId, s]) => ({
       clientId,
       lowWater: s.lowWater,
-      applied: s.applied.values().map((a) => ({ ...a })),
+      applied: s.applied.values().map((a) => ({ sequence: a.sequence, index: a.index, term: a.term })),
       lastIndex: s.lastIndex,
     }));
   }
@@ -73,7 +76,7 @@ export class SessionTable {
     this.mostRecentClientId = null;
     for (const s of sessions) {
       const applied = new IntKeyMap<AppliedProposal>();
-      for (const a of s.applied) applied.set(a.sequence, { ...a });
+      for (const a of s.applied) applied.set(a.sequence, { sequence: a.sequence, index: a.index, term: a.term });
       this.sessions.set(s.clientId, { lowWater: s.lowWater, applied, lastIndex: s.lastIndex });
     }
   }
