@@ -18,6 +18,7 @@ import type { NodeInstance } from './node-instance.js';
 import { cloneJson } from './json.js';
 import { ENVELOPE_BYTES, messageSizesWithin } from './message-limits.js';
 import { checkStoredCommands } from './stored-commands.js';
+import { checkOptions, timingValue } from './options.js';
 
 /** The core's tuning options, passed through unchanged (documented on CoreOptions). */
 type CoreTuning = Pick<
@@ -88,6 +89,9 @@ class SnapshotToApply {
 type ApplyItem = LogEntry | SnapshotToApply;
 
 const DEFAULT_MESSAGE_TIMEOUT = 3000;
+const DEFAULT_ELECTION_TIMEOUT = 300;
+const DEFAULT_HEARTBEAT_FREQUENCY = 50;
+const DEFAULT_HEARTBEAT_TIMEOUT = 300;
 
 /**
  * A Raft node. Subclass it and implement `createInstance(address)`; optionally
@@ -139,6 +143,7 @@ export abstract class RaftInterface {
     if (typeof address !== 'string' || address.length === 0) {
       throw new RaftError('INVALID_ARGUMENT', 'address must be a non-empty string');
     }
+    checkOptions(options);
     this.address = address;
     this.options = options;
     this.wireLimits = resolveLimits(options.wireLimits);
@@ -152,9 +157,9 @@ export abstract class RaftInterface {
       id: address,
       clientId: `${address}#${randomHex()}`,
       timing: {
-        heartbeatTimeout: () => this.heartbeatTimeout,
-        electionTimeout: () => this.electionTimeout,
-        heartbeatFrequency: () => this.heartbeatFrequency,
+        heartbeatTimeout: () => timingValue(this.heartbeatTimeout, DEFAULT_HEARTBEAT_TIMEOUT),
+        electionTimeout: () => timingValue(this.electionTimeout, DEFAULT_ELECTION_TIMEOUT),
+        heartbeatFrequency: () => timingValue(this.heartbeatFrequency, DEFAULT_HEARTBEAT_FREQUENCY),
       },
       random: options.random ?? Math.random,
     });
@@ -175,17 +180,17 @@ export abstract class RaftInterface {
 
   /** ms a candidate waits before starting a new election (randomized up to 2x). */
   get electionTimeout(): number {
-    return 300;
+    return DEFAULT_ELECTION_TIMEOUT;
   }
 
   /** ms between leader heartbeats. */
   get heartbeatFrequency(): number {
-    return 50;
+    return DEFAULT_HEARTBEAT_FREQUENCY;
   }
 
   /** ms a follower waits without hearing from a leader before campaigning (randomized up to 2x). */
   get heartbeatTimeout(): number {
-    return 300;
+    return DEFAULT_HEARTBEAT_TIMEOUT;
   }
 
   /** ms a request waits when no instance says otherwise (an instance's `messageTimeout` wins). */
