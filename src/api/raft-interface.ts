@@ -441,7 +441,7 @@ export abstract class RaftInterface {
     try {
       const stored = await this.storage.load();
       if (this.endedFlag) return;
-      checkStoredCommands(stored, this.wireLimits);
+      checkStoredCommands(stored);
       this.core.start(stored, this.options.peers ?? [this.address], this.clock.now());
       this.started = true;
       for (const member of [...this.core.configuration.voters, ...this.core.configuration.learners]) {

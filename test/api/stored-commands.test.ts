@@ -59,3 +59,20 @@ describe('commands loaded from storage', () => {
     again.end();
   });
 });
+
+describe('wireLimits lowered between runs', () => {
+  it('a node still starts on a log whose commands exceed the new limits', async () => {
+    const storage = new MemoryStorage();
+    const first = new TestRaft('a', new TestNet(), { storage });
+    await waitFor(() => first.isLeader, 5000, 'a leader');
+    const { index } = await first.propose({ text: 'x'.repeat(5000) });
+    first.end();
+    const again = new TestRaft('a', new TestNet(), { storage, wireLimits: { maxStringLength: 1000 } });
+    const errors: unknown[] = [];
+    again.listen('error', (error: unknown) => void errors.push(error));
+    await waitFor(() => again.status().lastApplied >= index, 5000, 'the restarted node applied its log');
+    await again.propose({ text: 'short' });
+    expect(errors).toEqual([]);
+    again.end();
+  });
+});
