@@ -21,6 +21,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { NodeInstance } from '../api/node-instance.js';
 import type { RaftInterface } from '../api/raft-interface.js';
 import { decode, encodeFrame, FrameDecoder } from '../binary/index.js';
+import { resolveLimits, type WireLimits } from '../wire/index.js';
 
 const HELLO_PREFIX = 'webraft-hello/1 ';
 const MAX_ADDRESS_LENGTH = 512;
@@ -46,6 +47,12 @@ export interface TcpNodeInstanceOptions {
   maxQueuedFrames?: number;
   /** Drop writes while this many bytes already wait in the socket's buffer. Default 8 MiB. */
   maxBufferedBytes?: number;
+  /**
+   * The raft's `wireLimits` (give the same value): frames are encoded under
+   * them. With the defaults, a payload the raft allows beyond them (a longer
+   * string, say) would fail to encode here and never reach the peer.
+   */
+  wireLimits?: Partial<WireLimits>;
 }
 
 /** The connection to one peer (`host:port`): dials it, keeps redialing, writes frames. */
@@ -55,13 +62,16 @@ export class TcpNodeInstance extends NodeInstance {
   private retryTimer: NodeJS.Timeout | null = null;
   private backoff: number;
   private readonly queue: Uint8Array[] = [];
-  private readonly opts: Required<TcpNodeInstanceOptions>;
+  private readonly opts: Required<Omit<TcpNodeInstanceOptions, 'wireLimits'>>;
+  private readonly limits: Readonly<WireLimits>;
   /** Frames dropped because the peer was unreachable or slow (for diagnostics). */
   dropped = 0;
 
   constructor(address: string, raft: RaftInterface, options: TcpNodeInstanceOptions = {}) {
     super(address, raft);
-    this.opts = { minBackoffMs: 50, maxBackoffMs: 1000, maxQueuedFrames: 256, maxBufferedBytes: 8 << 20, ...options };
+    const { wireLimits, ...rest } = options;
+    this.opts = { minBackoffMs: 50, maxBackoffMs: 1000, maxQueuedFrames: 256, maxBufferedBytes: 8 << 20, ...rest };
+    this.limits = resolveLimits(wireLimits);
     this.backoff = this.opts.minBackoffMs;
     this.connect();
   }
@@ -73,7 +83,7 @@ export class TcpNodeInstance extends NodeInstance {
 
   override write(payload: object): void {
     if (this.ended) return;
-    const frame = encodeFrame(payload);
+    const frame = encodeFrame(payload, { limits: this.limits });
     if (this.connected && this.socket) {
       if (this.socket.writableLength > this.opts.maxBufferedBytes) this.dropped++;
       else this.socket.write(frame);
@@ -132,19 +142,26 @@ export interface TcpRaftServerOptions {
   host?: string;
   /** Port to bind. Default: the port of the raft's address. */
   port?: number;
-  /** Largest accepted frame. Default 16 MiB (the FrameDecoder default). */
+  /** Largest accepted frame. Default: `wireLimits.maxPayloadBytes` (16 MiB with the default limits). */
   maxFrameBytes?: number;
+  /**
+   * The raft's `wireLimits` (give the same value): messages are decoded under
+   * them, so what the raft accepts also gets through the transport.
+   */
+  wireLimits?: Partial<WireLimits>;
 }
 
 /** Accepts peers' connections and feeds their messages to `raft.gotData()`. */
 export class TcpRaftServer {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
+  private readonly limits: Readonly<WireLimits>;
 
   constructor(
     readonly raft: RaftInterface,
     private readonly options: TcpRaftServerOptions = {},
   ) {
+    this.limits = resolveLimits(options.wireLimits);
     this.server = createServer((socket) => this.accept(socket));
   }
 
@@ -172,7 +189,7 @@ export class TcpRaftServer {
   private accept(socket: Socket): void {
     this.sockets.add(socket);
     socket.setNoDelay(true);
-    const decoder = new FrameDecoder({ maxFrameBytes: this.options.maxFrameBytes });
+    const decoder = new FrameDecoder({ maxFrameBytes: this.options.maxFrameBytes ?? this.limits.maxPayloadBytes });
     let from: string | null = null;
     socket.on('error', () => {});
     socket.on('close', () => this.sockets.delete(socket));
@@ -196,7 +213,7 @@ export class TcpRaftServer {
         }
         let payload: unknown;
         try {
-          payload = decode(frame);
+          payload = decode(frame, { limits: this.limits });
         } catch (error) {
           this.raft.emit('invalid message', from, error);
           continue;

@@ -1,6 +1,6 @@
 import { connect, createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RaftInterface, type NodeInstance } from 'webraft';
+import { RaftInterface, type NodeInstance, type RaftOptions, type WireLimits } from 'webraft';
 import { encode, encodeFrame } from 'webraft/binary';
 import { TcpNodeInstance, TcpRaftServer } from 'webraft/node';
 
@@ -12,8 +12,16 @@ class RecordingInstance extends TcpNodeInstance {
   }
 }
 class TcpRaft extends RaftInterface {
+  constructor(
+    address: string,
+    options: RaftOptions,
+    readonly transportLimits?: Partial<WireLimits>,
+  ) {
+    super(address, options);
+  }
   createInstance(address: string): NodeInstance {
-    return new RecordingInstance(address, this);
+    // Called once the node has loaded its storage, after the constructor.
+    return new RecordingInstance(address, this, { wireLimits: this.transportLimits });
   }
 }
 
@@ -37,16 +45,16 @@ afterEach(async () => {
   cleanup = [];
 });
 
-async function cluster() {
+async function cluster(wireLimits?: Partial<WireLimits>) {
   const addresses = await Promise.all([0, 1, 2].map(async () => `127.0.0.1:${await freePort()}`));
   const applied = new Map<string, unknown[]>();
   const nodes = addresses.map((address) => {
-    const raft = new TcpRaft(address, { peers: addresses });
+    const raft = new TcpRaft(address, { peers: addresses, wireLimits }, wireLimits);
     applied.set(address, []);
     raft.listen('apply', (entry) => void applied.get(address)?.push(entry.command));
     return raft;
   });
-  const servers = nodes.map((raft) => new TcpRaftServer(raft));
+  const servers = nodes.map((raft) => new TcpRaftServer(raft, { wireLimits }));
   await Promise.all(servers.map((s) => s.listen()));
   cleanup.push(async () => {
     for (const n of nodes) n.end();
@@ -94,5 +102,12 @@ describe('TCP transport (webraft/node)', () => {
     await waitFor(() => [...applied.values()].every((l) => l.includes('after reconnect')));
     expect(leaves).toEqual([]);
     for (const n of nodes) expect(n.status().voters).toHaveLength(3);
+  });
+
+  it('with wireLimits above the defaults (given to the transport too), a 2 MiB string replicates', async () => {
+    const { nodes, applied } = await cluster({ maxStringLength: 4 * 1024 * 1024, maxPayloadBytes: 64 * 1024 * 1024 });
+    const big = 'y'.repeat(2 * 1024 * 1024);
+    await nodes[1].propose({ big });
+    await waitFor(() => [...applied.values()].every((l) => l.some((c) => (c as { big?: string }).big === big)), 10000);
   });
 });
