@@ -251,6 +251,7 @@ export abstract class RaftInterface {
   listen(type: 'invalid message', handler: (fromAddress: string, error: Error) => unknown): () => void;
   listen(type: string, handler: (...args: never[]) => unknown): () => void;
   listen(type: string, handler: Listener): () => void {
+    checkListener('listen', type, handler);
     return this.emitter.listen(type, handler);
   }
 
@@ -259,6 +260,7 @@ export abstract class RaftInterface {
   }
 
   listenOnce(type: string, handler: Listener): () => void {
+    checkListener('listenOnce', type, handler);
     return this.emitter.listenOnce(type, handler);
   }
 
@@ -914,4 +916,13 @@ function randomHex(): string {
   if (crypto?.getRandomValues) crypto.getRandomValues(bytes);
   else for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * Refuses a listener that could never be called (a listener that is not a
+ * function would otherwise fail on every event, far from the mistake).
+ */
+function checkListener(method: string, type: unknown, handler: unknown): void {
+  if (typeof type !== 'string') throw new RaftError('INVALID_ARGUMENT', `${method}: the event type must be a string, got ${typeof type}`);
+  if (typeof handler !== 'function') throw new RaftError('INVALID_ARGUMENT', `${method}('${type}', handler): handler must be a function, got ${handler === null ? 'null' : typeof handler}`);
 }

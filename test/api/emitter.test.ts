@@ -1,5 +1,6 @@
 /** Emitter: order, listenOnce, and listeners added or removed while an event is being emitted. */
 import { describe, expect, it } from 'vitest';
+import { TestNet, TestRaft } from './helpers.js';
 import { Emitter } from '../../src/api/emitter.js';
 
 describe('Emitter', () => {
@@ -59,5 +60,17 @@ describe('Emitter', () => {
     emitter.emit('e');
     expect(calls).toEqual([1]);
     expect(errors).toEqual([['e', 'boom']]);
+  });
+});
+
+describe('listen and listenOnce on a node', () => {
+  it('refuse a handler that is not a function, or a type that is not a string, with INVALID_ARGUMENT', () => {
+    const node = new TestRaft('a', new TestNet());
+    expect(() => node.listen('apply', 5 as unknown as () => void)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => node.listenOnce('leader', undefined as unknown as () => void)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => node.listen(7 as unknown as string, () => {})).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    const stop = node.listen('leader', () => {});
+    expect(typeof stop).toBe('function');
+    node.end();
   });
 });
