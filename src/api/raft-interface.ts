@@ -20,7 +20,10 @@ import { ENVELOPE_BYTES, messageSizesWithin } from './message-limits.js';
 import { checkStoredCommands } from './stored-commands.js';
 import { checkOptions, timingValue } from './options.js';
 
-/** The core's tuning options, passed through unchanged (documented on CoreOptions). */
+/**
+ * The core's tuning options (documented on CoreOptions), passed through, except
+ * that the batching ones are capped to fit `wireLimits` (src/api/message-limits.ts).
+ */
 type CoreTuning = Pick<
   CoreOptions,
   'preVote' | 'checkQuorum' | 'maxEntriesPerMessage' | 'maxBytesPerMessage' | 'maxInflight' | 'snapshotChunkBytes' | 'leaseReads' | 'maxClockDrift'
@@ -38,7 +41,10 @@ export interface RaftOptions extends CoreTuning {
   storage?: Storage;
   /** Take a snapshot (needs `createSnapshot`) once this many entries were applied after the last one. */
   snapshotThreshold?: number;
-  /** Limits on incoming payloads. */
+  /**
+   * Limits on payloads: incoming ones over them are rejected, and what the
+   * node sends is built to fit them. Every node of a cluster needs the same.
+   */
   wireLimits?: Partial<WireLimits>;
   /** Random numbers in [0, 1) for election timeouts. Default Math.random. */
   random?: () => number;
