@@ -85,6 +85,15 @@ describe('deterministic simulation', () => {
     expect(wipes).toBeGreaterThan(seeds.length / 4);
   });
 
+  it('without PreVote and CheckQuorum, a removed node still promotable by its uncommitted removal is retired (5 nodes)', () => {
+    // 205047: such a node never hears that its removal committed, keeps campaigning with higher
+    // terms and deposes the leader again and again (dissertation §4.2.3); the simulation retires it
+    // as an operator would. It fails when only nodes that count themselves voters are retired.
+    const options = { seed: 205047, nodes: 5, steps: 4000 };
+    const result = runSeed(options);
+    expect(result.ok, `${result.error}\nrepro: ${reproCommand(options)}`).toBe(true);
+  });
+
   it('is deterministic: the same seed gives the same run', () => {
     // 43 and 47 are churn seeds.
     for (const seed of [7, 8, 43, 47]) {

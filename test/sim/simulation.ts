@@ -796,14 +796,17 @@ export class Simulation {
    * Without PreVote and CheckQuorum nothing stops a removed server that never
    * learned of its removal from disrupting the cluster with higher terms
    * (dissertation §4.2.3; WebRaft enables both by default). For liveness in
-   * such seeds, operators would stop it: removed nodes that still count
-   * themselves voters are retired.
+   * such seeds, operators would stop it: removed nodes that may still
+   * campaign are retired. That includes a node whose own log holds its
+   * removal uncommitted: it stays promotable until the removal commits, which
+   * it never hears of once the leader stops replicating to it (seed 205047,
+   * 5 nodes, --steps 4000: such a node deposed the leader again and again).
    */
   private retireDisruptors(): void {
     const leader = this.currentLeader();
     if (!leader) return;
     for (const node of this.nodes) {
-      if (!node.alive || isMember(leader.core.configuration, node.id) || !isVoter(node.core.configuration, node.id)) continue;
+      if (!node.alive || isMember(leader.core.configuration, node.id) || !node.core.promotable) continue;
       node.alive = false;
       node.saving = null;
       node.timerAt = Infinity;
