@@ -18,14 +18,14 @@
  * shared 2-core machine varies by tens of percent from one run to the next.
  * BENCH_INFLIGHT=64,1024+apply picks the settings (default 1,64,1024,1024+apply).
  */
-import { MemoryNetwork, MemoryRaft } from '../src/testing/memory-network.js';
+import { MemoryNetwork } from '../src/testing/memory-network.js';
+import { BenchTimingRaft, command, COMMAND_BYTES, waitForLeader } from './bench-load.js';
 
-const COMMAND_BYTES = 256;
 const DURATION_MS = Number(process.env.BENCH_MS ?? 3000);
 /** Log compaction of the `+apply` settings: hashicorp/raft's default SnapshotThreshold. */
 const SNAPSHOT_THRESHOLD = 8192;
 
-class BenchRaft extends MemoryRaft {
+class BenchRaft extends BenchTimingRaft {
   /** The state machine of `+apply` settings: how many commands were applied. */
   applied = 0;
 
@@ -42,40 +42,11 @@ class BenchRaft extends MemoryRaft {
       cb();
     });
   }
-
-  override get heartbeatFrequency(): number {
-    return 50;
-  }
-  override get heartbeatTimeout(): number {
-    return 500;
-  }
-  override get electionTimeout(): number {
-    return 500;
-  }
-}
-
-/** Filler for command values; a slice of it costs the client (not the library) almost nothing. */
-const PADDING = 'x'.repeat(COMMAND_BYTES);
-/** JSON size of `{"op":"set","key":"","value":""}`: the command's bytes besides key and value. */
-const COMMAND_FRAME_BYTES = JSON.stringify({ op: 'set', key: '', value: '' }).length;
-
-/** A COMMAND_BYTES-byte command (as JSON) setting a distinct key. */
-function command(i: number): { op: string; key: string; value: string } {
-  const key = `key-${i}`;
-  return { op: 'set', key, value: PADDING.slice(0, Math.max(0, COMMAND_BYTES - COMMAND_FRAME_BYTES - key.length)) };
 }
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
-async function waitForLeader<N extends MemoryRaft>(nodes: N[]): Promise<N> {
-  for (;;) {
-    const leader = nodes.find((n) => n.isLeader);
-    if (leader) return leader;
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** A MemoryNetwork that keeps every payload text it carried during the measured window. */

@@ -6,43 +6,22 @@
  * depend on how fast the machine runs (no timeouts, no heartbeats).
  * COMMITS (default 60000) sets the count.
  */
-import type { Clock } from '../src/api/clock.js';
-import { MemoryNetwork, MemoryRaft } from '../src/testing/memory-network.js';
+import { realClock, type Clock } from '../src/api/clock.js';
+import { MemoryNetwork } from '../src/testing/memory-network.js';
+import { BenchTimingRaft, command, waitForLeader } from './bench-load.js';
 
 const COMMITS = Number(process.env.COMMITS ?? 60000);
 const IN_FLIGHT = 1024;
-const PADDING = 'x'.repeat(256);
 
-function command(i: number): { op: string; key: string; value: string } {
-  const key = `key-${i}`;
-  return { op: 'set', key, value: PADDING.slice(0, 256 - 32 - key.length) };
-}
-
-/** Real time until `freeze()`, then a fixed instant; timers still run but find nothing due. */
+/** Real time until `frozenAt` is set, then that instant; timers still run but find nothing due. */
 let frozenAt: number | null = null;
-const clock: Clock = {
-  now: () => frozenAt ?? performance.now(),
-  setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
-
-class BenchRaft extends MemoryRaft {
-  override get heartbeatFrequency(): number {
-    return 50;
-  }
-  override get heartbeatTimeout(): number {
-    return 500;
-  }
-  override get electionTimeout(): number {
-    return 500;
-  }
-}
+const real = realClock();
+const clock: Clock = { ...real, now: () => frozenAt ?? real.now() };
 
 const network = new MemoryNetwork('immediate');
 const peers = ['a', 'b', 'c'];
-const nodes = peers.map((id) => new BenchRaft(id, network, { peers, clock }));
-while (!nodes.some((n) => n.isLeader)) await new Promise((resolve) => setTimeout(resolve, 10));
-const leader = nodes.find((n) => n.isLeader) as BenchRaft;
+const nodes = peers.map((id) => new BenchTimingRaft(id, network, { peers, clock }));
+const leader = await waitForLeader(nodes);
 await Promise.all(Array.from({ length: 64 }, (_, i) => leader.propose(command(-1 - i))));
 frozenAt = performance.now();
 let next = 0;
