@@ -1,3 +1,4 @@
+import { jsonSizeEstimate } from '../core/log.js';
 import type { JsonValue } from '../core/types.js';
 import { describeValue } from './describe-value.js';
 import { WireError, type WireErrorCode } from './errors.js';
@@ -39,7 +40,7 @@ function addSegment(thrown: unknown, segment: string | number): void {
  * which it does not do for `Object.hasOwn` (about 2x faster in a for-in
  * micro-benchmark on Node 20).
  */
-const hasOwnProperty = Object.prototype.hasOwnProperty;
+export const hasOwnProperty = Object.prototype.hasOwnProperty;
 
 /** True for `{}`-like objects of any realm (prototype null or a realm's Object.prototype). */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -119,7 +120,7 @@ export function handleCommand(value: unknown, parent: ParentPath, name: string, 
  */
 export function copyTrustedJson(value: JsonValue, budget: WalkBudget): JsonValue {
   if (typeof value !== 'object' || value === null) {
-    budget.size += scalarSize(value);
+    budget.size += jsonSizeEstimate(value);
     return value;
   }
   if (Array.isArray(value)) {
@@ -128,7 +129,7 @@ export function copyTrustedJson(value: JsonValue, budget: WalkBudget): JsonValue
     for (let i = 0; i < out.length; i++) {
       const element = out[i];
       if (typeof element === 'object' && element !== null) out[i] = copyTrustedJson(element, budget);
-      else budget.size += scalarSize(element);
+      else budget.size += jsonSizeEstimate(element);
     }
     return out;
   }
@@ -138,17 +139,10 @@ export function copyTrustedJson(value: JsonValue, budget: WalkBudget): JsonValue
     if (!hasOwnProperty.call(out, key)) continue;
     const member = out[key];
     if (typeof member === 'object' && member !== null) out[key] = copyTrustedJson(member, budget);
-    else budget.size += scalarSize(member);
+    else budget.size += jsonSizeEstimate(member);
     budget.size += key.length + 4;
   }
   return out;
-}
-
-/** What the walk of {@link copyJsonValue} counts for a string, number, boolean or null. */
-function scalarSize(value: string | number | boolean | null): number {
-  if (typeof value === 'string') return value.length + 2;
-  if (typeof value === 'number') return 8;
-  return value === null ? 4 : 5;
 }
 
 /** Formats segments recorded innermost first as a path suffix such as `.a[3]["b c"]`. */
