@@ -1,4 +1,5 @@
 import { RaftError } from '../core/errors.js';
+import { describeValue } from '../wire/describe-value.js';
 import type { RaftOptions } from './raft-interface.js';
 
 /**
@@ -39,19 +40,12 @@ export function checkOptions(options: RaftOptions): void {
 
 function positiveInteger(path: string, value: unknown): void {
   if (value !== undefined && !(Number.isSafeInteger(value) && (value as number) > 0)) {
-    throw new RaftError('INVALID_ARGUMENT', `${path} must be a whole number above 0, got ${describe(value)}`);
+    throw new RaftError('INVALID_ARGUMENT', `${path} must be a whole number above 0, got ${describeValue(value)}`);
   }
 }
 
 function invalid(name: string, rule: string, value: unknown): never {
-  throw new RaftError('INVALID_ARGUMENT', `options.${name} ${rule}, got ${describe(value)}`);
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (Array.isArray(value)) return 'an array';
-  if (value === null) return 'null';
-  return typeof value === 'object' ? 'an object' : String(value);
+  throw new RaftError('INVALID_ARGUMENT', `options.${name} ${rule}, got ${describeValue(value)}`);
 }
 
 /**

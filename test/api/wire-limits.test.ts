@@ -8,8 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { RaftOptions } from 'webraft';
-import { MemoryStorage } from 'webraft';
-import { TestNet, TestRaft, waitFor } from './helpers.js';
+import { cluster, type TestNet, type TestRaft, waitFor, waitLeader } from './helpers.js';
 
 interface Problems {
   invalid: string[];
@@ -17,21 +16,18 @@ interface Problems {
   errors: string[];
 }
 
-/** Three nodes on one TestNet with `options`, and the problems they report. */
+/** Three nodes (the shared test cluster) with `options`, and the problems they report. */
 async function limitedCluster(options: RaftOptions): Promise<{ nodes: TestRaft[]; net: TestNet; leader: TestRaft; problems: Problems }> {
-  const net = new TestNet();
-  const peers = ['a', 'b', 'c'];
+  const c = cluster(['a', 'b', 'c'], { options });
   const problems: Problems = { invalid: [], writeErrors: [], errors: [] };
-  const nodes = peers.map((id) => {
-    const node = new TestRaft(id, net, { peers, storage: new MemoryStorage(), ...options });
+  for (const node of c.nodes) {
+    const id = node.address;
     node.listen('invalid message', (from: string, error: Error) => problems.invalid.push(`${id} from ${from}: ${error.message}`));
     node.listen('write error', (to: string, error: unknown) => problems.writeErrors.push(`${id} to ${to}: ${String(error)}`));
     node.listen('error', (error: unknown) => problems.errors.push(`${id}: ${String(error)}`));
-    return node;
-  });
-  await waitFor(() => nodes.some((n) => n.isLeader), 5000, 'a leader');
-  const leader = nodes.find((n) => n.isLeader) as TestRaft;
-  return { nodes, net, leader, problems };
+  }
+  const leader = await waitLeader(c);
+  return { nodes: c.nodes, net: c.net, leader, problems };
 }
 
 function expectNoProblems(problems: Problems): void {
