@@ -3,6 +3,16 @@ import { describeValue } from '../wire/describe-value.js';
 import type { RaftOptions } from './raft-interface.js';
 
 /**
+ * With `snapshotThreshold` T, a leader keeps up to this many times T entries
+ * behind its latest snapshot while a follower is still installing an older one
+ * (CoreOptions.snapshotCatchUpEntries): enough for a follower to go on with
+ * AppendEntries even when a transfer takes as long as several snapshots' worth
+ * of commits, while the log stays a small multiple of T (at most about 5 T
+ * plus entries not yet applied). See docs/decisions.md.
+ */
+export const SNAPSHOT_CATCH_UP_FACTOR = 4;
+
+/**
  * Checks the options of `new RaftInterface(address, options)` and throws
  * RaftError INVALID_ARGUMENT naming the first one that cannot work, as
  * etcd's Config.validate and hashicorp/raft's ValidateConfig do, rather than

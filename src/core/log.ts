@@ -65,48 +65,55 @@ export function entryByteSize(entry: LogEntry, commandBytes?: number): number {
 /**
  * The in-memory Raft log (§5.3) with its compaction offset (§7).
  *
- * Entries with index <= `snapshotIndex` live only in the snapshot. Entries up
- * to `stableIndex` have been persisted; the rest are waiting for a save.
+ * Entries with index <= `snapshotIndex` are covered by the snapshot. The log
+ * may still hold some of them in memory, from `firstIndex()` on (a leader keeps
+ * those a follower installing an older snapshot will need next); below that
+ * they live only in the snapshot. Entries up to `stableIndex` have been
+ * persisted; the rest are waiting for a save.
  */
 export class RaftLog {
-  /** Invariant: `entries[i].index === snapshotIndex + 1 + i`. */
+  /** Invariant: `entries[i].index === offsetIndex + 1 + i`. */
   private entries: LogEntry[] = [];
   /** `byteSizes[i]` is `entryByteSize(entries[i])`, or 0 while not yet measured. Same length as `entries`. */
   private byteSizes: number[] = [];
+  /** Index of the entry just before the first one in memory. Invariant: `offsetIndex <= snapshotIndex`. */
+  private offsetIndex = 0;
+  /** Term of the entry at `offsetIndex`; 0 when none. */
+  private offsetTerm = 0;
   /** Index of the last entry covered by the snapshot; 0 when none. */
   snapshotIndex = 0;
   /** Term of the entry at `snapshotIndex`; 0 when none. */
   snapshotTerm = 0;
-  /** Invariant: `snapshotIndex <= commitIndex <= lastIndex()` (commit may lead lastIndex on a follower only transiently: never). */
+  /** Invariant: `snapshotIndex <= commitIndex <= lastIndex()`. */
   commitIndex = 0;
   /** Highest index whose entry is durable in storage. Invariant: `stableIndex <= lastIndex()`. */
   stableIndex = 0;
   /** Lowest index not yet handed to storage (the start of the unstable suffix). */
   unstableFrom = 1;
 
-  /** Index of the first entry still held in memory. */
+  /** Index of the first entry still held in memory (at most `snapshotIndex + 1`). */
   firstIndex(): number {
-    return this.snapshotIndex + 1;
+    return this.offsetIndex + 1;
   }
 
   lastIndex(): number {
-    return this.snapshotIndex + this.entries.length;
+    return this.offsetIndex + this.entries.length;
   }
 
   lastTerm(): number {
-    return this.entries.length > 0 ? this.entries[this.entries.length - 1].term : this.snapshotTerm;
+    return this.entries.length > 0 ? this.entries[this.entries.length - 1].term : this.offsetTerm;
   }
 
   /** Term of the entry at `index`, or undefined when it is compacted away or beyond the end. */
   termAt(index: number): number | undefined {
-    if (index === this.snapshotIndex) return this.snapshotTerm;
-    if (index < this.snapshotIndex || index > this.lastIndex()) return undefined;
-    return this.entries[index - this.snapshotIndex - 1].term;
+    if (index === this.offsetIndex) return this.offsetTerm;
+    if (index < this.offsetIndex || index > this.lastIndex()) return undefined;
+    return this.entries[index - this.offsetIndex - 1].term;
   }
 
   entryAt(index: number): LogEntry | undefined {
-    if (index <= this.snapshotIndex || index > this.lastIndex()) return undefined;
-    return this.entries[index - this.snapshotIndex - 1];
+    if (index <= this.offsetIndex || index > this.lastIndex()) return undefined;
+    return this.entries[index - this.offsetIndex - 1];
   }
 
   /** True when the log holds `index` with `term` (§5.3 consistency check). */
@@ -116,11 +123,11 @@ export class RaftLog {
 
   /** Entries in [from, to] (inclusive), limited to `maxEntries` and about `maxBytes` of commands. */
   slice(from: number, to: number, maxEntries = Infinity, maxBytes = Infinity): LogEntry[] {
-    if (from <= this.snapshotIndex) throw new InvariantError(`slice from ${from} is compacted (snapshot ${this.snapshotIndex})`);
+    if (from <= this.offsetIndex) throw new InvariantError(`slice from ${from} is compacted (log starts at ${this.firstIndex()})`);
     const out: LogEntry[] = [];
     let bytes = 0;
     for (let index = from; index <= Math.min(to, this.lastIndex()) && out.length < maxEntries; index++) {
-      const offset = index - this.snapshotIndex - 1;
+      const offset = index - this.offsetIndex - 1;
       const entry = this.entries[offset];
       if (maxBytes !== Infinity) {
         let size = this.byteSizes[offset];
@@ -150,7 +157,7 @@ export class RaftLog {
    * for a byte-limited message does not serialize it again.
    */
   setCommandBytes(index: number, commandBytes: number): void {
-    const offset = index - this.snapshotIndex - 1;
+    const offset = index - this.offsetIndex - 1;
     const entry = this.entries[offset];
     if (entry === undefined) return;
     this.byteSizes[offset] = entryByteSize(entry, commandBytes);
@@ -182,9 +189,9 @@ export class RaftLog {
     return firstNew;
   }
 
-  /** Removes every entry with index >= `index`. */
+  /** Removes every entry with index >= `index`. Invariant: `index > commitIndex` (so above the snapshot). */
   private truncateFrom(index: number): void {
-    this.entries.length = index - this.snapshotIndex - 1;
+    this.entries.length = index - this.offsetIndex - 1;
     this.byteSizes.length = this.entries.length;
     if (this.stableIndex >= index) this.stableIndex = index - 1;
     if (this.unstableFrom > index) this.unstableFrom = index;
@@ -193,7 +200,7 @@ export class RaftLog {
   /** Entries not yet handed to storage; marks them handed over. */
   takeUnstable(): LogEntry[] {
     if (this.unstableFrom > this.lastIndex()) return [];
-    const out = this.entries.slice(this.unstableFrom - this.snapshotIndex - 1);
+    const out = this.entries.slice(this.unstableFrom - this.offsetIndex - 1);
     this.unstableFrom = this.lastIndex() + 1;
     return out;
   }
@@ -207,20 +214,34 @@ export class RaftLog {
   /** Last index whose term is <= `term`, searching back from `index` (leader side of fast backtracking). */
   lastIndexAtOrBelowTerm(term: number, index: number): number {
     let i = Math.min(index, this.lastIndex());
-    while (i > this.snapshotIndex) {
+    while (i > this.offsetIndex) {
       const t = this.termAt(i);
       if (t !== undefined && t <= term) return i;
       i--;
     }
-    return this.snapshotIndex;
+    return this.offsetIndex;
   }
 
-  /** Drops entries up to `snapshot.index`, keeping a matching suffix (§7). */
-  compactTo(index: number, term: number): void {
+  /**
+   * Records a snapshot at `index` (§7) and drops the entries it covers, except
+   * those after `keepAfter` (< `index`): entries the caller still wants in
+   * memory. A suffix after `index` is kept when it matches the snapshot;
+   * otherwise the whole log is replaced by the snapshot and nothing is kept.
+   */
+  compactTo(index: number, term: number, keepAfter = index): void {
     if (index <= this.snapshotIndex) return;
     const keepSuffix = this.termAt(index) === term;
-    this.entries = keepSuffix ? this.entries.slice(index - this.snapshotIndex) : [];
-    this.byteSizes = keepSuffix ? this.byteSizes.slice(index - this.snapshotIndex) : [];
+    const newOffset = keepSuffix ? Math.max(this.offsetIndex, Math.min(keepAfter, index)) : index;
+    if (keepSuffix) {
+      this.offsetTerm = this.termAt(newOffset) as number;
+      this.entries = this.entries.slice(newOffset - this.offsetIndex);
+      this.byteSizes = this.byteSizes.slice(newOffset - this.offsetIndex);
+    } else {
+      this.offsetTerm = term;
+      this.entries = [];
+      this.byteSizes = [];
+    }
+    this.offsetIndex = newOffset;
     this.snapshotIndex = index;
     this.snapshotTerm = term;
     if (this.commitIndex < index) this.commitIndex = index;

@@ -75,6 +75,13 @@ export interface CoreOptions {
   /** Bytes of snapshot per InstallSnapshot chunk. Default 64 KiB. */
   snapshotChunkBytes?: number;
   /**
+   * Most entries covered by its latest snapshot that a leader keeps in memory
+   * for followers still installing an older snapshot, so each can go on with
+   * AppendEntries once installed instead of needing the next snapshot (see
+   * `compact`). Default 0: compaction drops every entry the snapshot covers.
+   */
+  snapshotCatchUpEntries?: number;
+  /**
    * Lease-based reads (dissertation §6.4.1): a leader that heard from a quorum
    * recently answers reads without a confirmation round. Needs CheckQuorum.
    * Safe only if no node's clock runs faster than another's by more than
@@ -192,6 +199,7 @@ export class RaftCore {
   private readonly maxBytesPerMessage: number;
   private readonly maxInflight: number;
   private readonly snapshotChunkBytes: number;
+  private readonly snapshotCatchUpEntries: number;
   private readonly leaseReads: boolean;
   private readonly maxClockDrift: number;
 
@@ -314,6 +322,7 @@ export class RaftCore {
     this.maxBytesPerMessage = options.maxBytesPerMessage ?? DEFAULT_MAX_BYTES_PER_MESSAGE;
     this.maxInflight = options.maxInflight ?? 64;
     this.snapshotChunkBytes = options.snapshotChunkBytes ?? DEFAULT_SNAPSHOT_CHUNK_BYTES;
+    this.snapshotCatchUpEntries = options.snapshotCatchUpEntries ?? 0;
     this.leaseReads = (options.leaseReads ?? false) && this.checkQuorum;
     this.maxClockDrift = options.maxClockDrift ?? 0.25;
   }
@@ -795,14 +804,14 @@ export class RaftCore {
     if (!body.success) {
       if (pr.state === 'snapshot') return;
       if (pr.state === 'replicate') pr.becomeProbe();
-      // Never probe beyond the follower's hint: below our snapshot the search returns snapshotIndex, which
-      // would probe the same prevLogIndex forever instead of falling back to InstallSnapshot.
+      // Never probe beyond the follower's hint: below our log the search returns its offset (firstIndex - 1),
+      // which would probe the same prevLogIndex forever instead of falling back to InstallSnapshot.
       const probeIndex =
         body.conflictTerm > 0 ? Math.min(body.conflictIndex, this.log.lastIndexAtOrBelowTerm(body.conflictTerm, body.conflictIndex)) : body.conflictIndex;
       const followerMatchesThere = probeIndex === body.conflictIndex && this.log.termAt(probeIndex) === body.conflictTerm;
-      if (probeIndex <= this.log.snapshotIndex && !followerMatchesThere && this.snapshot) {
-        // The follower diverges at or below our snapshot: only the snapshot can repair it (§7).
-        // (Probing at snapshotIndex again would be rejected forever.)
+      if (probeIndex < this.log.firstIndex() && !followerMatchesThere && this.snapshot) {
+        // The follower diverges at or below the start of our log: only the snapshot can repair it (§7).
+        // (Probing at the log's offset again would be rejected forever.)
         pr.sendingSnapshot = null;
         this.sendSnapshotChunk(message.from, pr, false);
         return;
@@ -883,7 +892,7 @@ export class RaftCore {
   }
 
   private sendHeartbeat(peer: string, pr: Progress, round: number): void {
-    const prevLogIndex = Math.max(pr.matchIndex, this.log.snapshotIndex);
+    const prevLogIndex = Math.max(pr.matchIndex, this.log.firstIndex() - 1);
     const prevLogTerm = this.log.termAt(prevLogIndex);
     if (prevLogTerm === undefined) return;
     this.send(peer, this.term, {
@@ -988,6 +997,14 @@ export class RaftCore {
   /**
    * Records a snapshot the application took at `snapshot.index` (<= applied)
    * and compacts the log up to it (§7). The snapshot is persisted with the next Ready.
+   *
+   * A leader keeps the entries after the oldest snapshot it is still sending
+   * to a follower, at most `snapshotCatchUpEntries` of them behind the new
+   * snapshot. Without them a follower whose transfer takes longer than the
+   * leader takes to apply the next snapshot's worth of entries finds, once
+   * installed, that its next entry is gone, and needs the next snapshot, and
+   * the next (a snapshot treadmill: it never returns to AppendEntries). The
+   * entries kept are in memory only: storage drops what the snapshot covers.
    */
   compact(snapshot: Snapshot): void {
     if (snapshot.index <= this.log.snapshotIndex) return;
@@ -996,8 +1013,18 @@ export class RaftCore {
     snapshot = { ...snapshot, membershipChanges: this.membershipChangesUpTo(snapshot.index) };
     this.snapshot = snapshot;
     this.snapshotBytes = null;
-    this.log.compactTo(snapshot.index, snapshot.term);
+    this.log.compactTo(snapshot.index, snapshot.term, this.catchUpFloor(snapshot.index));
     this.snapshotToPersist = snapshot;
+  }
+
+  /** The index after which compacting to `index` keeps entries in memory (see `compact`). */
+  private catchUpFloor(index: number): number {
+    let keepAfter = index;
+    if (this.internalState !== 'leader' || this.snapshotCatchUpEntries === 0) return keepAfter;
+    for (const pr of this.progress.values()) {
+      if (pr.state === 'snapshot' && pr.snapshotIndex < keepAfter) keepAfter = pr.snapshotIndex;
+    }
+    return Math.max(keepAfter, index - this.snapshotCatchUpEntries);
   }
 
   /**

@@ -94,6 +94,16 @@ describe('deterministic simulation', () => {
     expect(result.ok, `${result.error}\nrepro: ${reproCommand(options)}`).toBe(true);
   });
 
+  it('a follower installing a snapshot under write load gets back to AppendEntries (5 nodes, 12000 steps)', () => {
+    // 500124: snapshotThreshold 5, 335-byte chunks, continuous proposals. Each transfer took longer
+    // than the leader took to compact again, and the leader had dropped every entry its snapshot
+    // covered, so the follower needed snapshot after snapshot and fell ever further behind its own
+    // confirmed reads. It fails when the leader keeps no catch-up entries (snapshotCatchUpEntries 0).
+    const options = { seed: 500124, nodes: 5, steps: 12000 };
+    const result = runSeed(options);
+    expect(result.ok, `${result.error}\nrepro: ${reproCommand(options)}`).toBe(true);
+  });
+
   it('is deterministic: the same seed gives the same run', () => {
     // 43 and 47 are churn seeds.
     for (const seed of [7, 8, 43, 47]) {

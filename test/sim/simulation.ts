@@ -24,6 +24,7 @@
  * left running does not disrupt the members.
  */
 import { bootstrapConfiguration, isMember, isVoter, members } from '../../src/core/membership.js';
+import { SNAPSHOT_CATCH_UP_FACTOR } from '../../src/api/options.js';
 import { RaftCore } from '../../src/core/raft.js';
 import type { Ready } from '../../src/core/ready.js';
 import { readyNeedsSave } from '../../src/core/ready.js';
@@ -259,7 +260,7 @@ export class Simulation {
   private readonly saveLatency: number;
   /** Compact once this many entries were applied after the last snapshot (RaftInterface's snapshotThreshold); 0: never. */
   private readonly snapshotThreshold: number;
-  private readonly coreKnobs: { preVote: boolean; checkQuorum: boolean; maxEntriesPerMessage: number; maxInflight: number; snapshotChunkBytes: number; leaseReads: boolean; maxClockDrift: number };
+  private readonly coreKnobs: { preVote: boolean; checkQuorum: boolean; maxEntriesPerMessage: number; maxInflight: number; snapshotChunkBytes: number; leaseReads: boolean; maxClockDrift: number; snapshotCatchUpEntries: number };
   /** Directed links "a>b" that drop everything. */
   private readonly blocked = new Set<string>();
 
@@ -339,6 +340,8 @@ export class Simulation {
       // Lease reads in some seeds; node clocks differ by at most 1.1/0.9 - 1 < 25%.
       leaseReads: rng.chance(0.4),
       maxClockDrift: 0.25,
+      // What RaftInterface passes (src/api/raft-interface.ts); derived, so the seeded stream is unchanged.
+      snapshotCatchUpEntries: SNAPSHOT_CATCH_UP_FACTOR * this.snapshotThreshold,
     };
     for (let i = 0; i < this.ids.length; i++) {
       const node = new SimNode(i, this.ids[i], 0.9 + rng.next() * 0.2, rng.int(1000), rng.fork(), { hardState: null, snapshot: null, entries: [] });
@@ -1332,7 +1335,7 @@ export class Simulation {
     let required = 0;
     for (const [term, commit] of this.committedInTerm) if (term < node.core.term && commit > required) required = commit;
     const end = Math.min(required + 1, this.applied.length);
-    for (let i = log.snapshotIndex + 1; i < end; i++) {
+    for (let i = log.firstIndex(); i < end; i++) {
       const record = this.applied[i];
       if (!record) continue;
       const term = log.termAt(i);
