@@ -74,6 +74,10 @@ export interface RaftStatus {
   leader: string | null;
   commitIndex: number;
   lastApplied: number;
+  /**
+   * The first index still in the log: `snapshotIndex + 1`, or lower on a
+   * leader keeping entries for a follower that is installing a snapshot.
+   */
   firstIndex: number;
   lastIndex: number;
   snapshotIndex: number;

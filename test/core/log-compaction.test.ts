@@ -37,3 +37,48 @@ describe('RaftLog.compactTo over a conflicting log (§7)', () => {
     expect(log.takeUnstable()).toEqual([]);
   });
 });
+
+describe('RaftLog.compactTo keeping entries the snapshot covers (keepAfter)', () => {
+  const logOf = (last: number): RaftLog => {
+    const log = new RaftLog();
+    log.append(Array.from({ length: last }, (_, i) => entry(i + 1, i < 4 ? 1 : 2)));
+    log.takeUnstable();
+    log.stableTo(last, 2);
+    log.commitIndex = last;
+    return log;
+  };
+
+  it('keeps the entries after keepAfter in memory, readable and sendable', () => {
+    const log = logOf(10);
+    log.compactTo(8, 2, 3);
+    expect(log.snapshotIndex).toBe(8);
+    expect(log.firstIndex()).toBe(4);
+    expect(log.termAt(3), 'the entry before the first one kept answers the consistency check').toBe(1);
+    expect(log.termAt(2)).toBeUndefined();
+    expect(log.entryAt(3)).toBeUndefined();
+    expect(log.entryAt(4)?.index).toBe(4);
+    expect(log.slice(4, 10).map((e) => e.index)).toEqual([4, 5, 6, 7, 8, 9, 10]);
+    expect(() => log.slice(3, 10)).toThrow(/compacted/);
+    expect(log.lastIndexAtOrBelowTerm(1, 10), 'backtracking searches the entries kept').toBe(4);
+    expect(log.lastIndexAtOrBelowTerm(0, 10)).toBe(3);
+  });
+
+  it('a later compaction drops them, and the offset never moves back', () => {
+    const log = logOf(10);
+    log.compactTo(6, 2, 3);
+    log.compactTo(8, 2, 1);
+    expect(log.firstIndex(), 'entries dropped before are not brought back').toBe(4);
+    log.compactTo(10, 2);
+    expect(log.firstIndex()).toBe(11);
+    expect(log.lastIndex()).toBe(10);
+    expect(log.lastTerm()).toBe(2);
+  });
+
+  it('keeps nothing when the snapshot conflicts with the log', () => {
+    const log = logOf(10);
+    log.compactTo(8, 3, 3);
+    expect(log.firstIndex()).toBe(9);
+    expect(log.lastIndex()).toBe(8);
+    expect(log.lastTerm()).toBe(3);
+  });
+});
