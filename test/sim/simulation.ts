@@ -1268,6 +1268,11 @@ export class Simulation {
       const log = core.log;
       if (core.configuration !== node.checkedConfig || log.lastIndex() < node.checkedLast || log.snapshotIndex !== node.checkedSnapshot) this.checkConfiguration(node);
       node.checkedLast = log.lastIndex();
+      // Bounded log (CONTRACT: a small multiple of snapshotThreshold): the entries a snapshot covers
+      // that stay in memory for followers still installing an older one are at most snapshotCatchUpEntries.
+      if (log.snapshotIndex - log.firstIndex() + 1 > this.coreKnobs.snapshotCatchUpEntries) {
+        this.fail(`${node.id} keeps ${log.snapshotIndex - log.firstIndex() + 1} entries behind its snapshot at ${log.snapshotIndex}, more than ${this.coreKnobs.snapshotCatchUpEntries}`);
+      }
       if (core.term < node.maxTerm) this.fail(`${node.id} term went back from ${node.maxTerm} to ${core.term}`);
       node.maxTerm = core.term;
       if (core.commitIndex < node.maxCommit) this.fail(`${node.id} commit index went back from ${node.maxCommit} to ${core.commitIndex}`);
