@@ -7,8 +7,23 @@ import { varintSize } from './proto-writer.js';
  * C++) or `encodeDelimited` (protobufjs) and read by `parseDelimitedFrom`.
  */
 
-/** Default bound on one frame's declared length: 16 MiB. */
-export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
+/**
+ * How many binary bytes a payload may take per byte of the wire's size
+ * estimate (the one `maxPayloadBytes` bounds). The estimate counts a string's
+ * UTF-16 code units, and UTF-8 takes up to 3 bytes for one; tags and length
+ * prefixes of nested values add a little more. So a byte bound of 4x
+ * `maxPayloadBytes` refuses no valid payload, while the estimate, which
+ * `decode` checks too, stays the exact limit.
+ */
+export const BINARY_BYTES_PER_ESTIMATED_BYTE = 4;
+
+/** The most bytes the binary of a payload valid under `maxPayloadBytes` can take (see BINARY_BYTES_PER_ESTIMATED_BYTE). */
+export function maxBinaryBytes(maxPayloadBytes: number): number {
+  return BINARY_BYTES_PER_ESTIMATED_BYTE * maxPayloadBytes;
+}
+
+/** Default bound on one frame's declared length: 64 MiB, what a payload within the default `maxPayloadBytes` (16 MiB) may take. */
+export const DEFAULT_MAX_FRAME_BYTES = maxBinaryBytes(16 * 1024 * 1024);
 
 /** `bytes` prefixed with its length as a varint. */
 export function frameBytes(bytes: Uint8Array): Uint8Array {

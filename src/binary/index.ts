@@ -19,9 +19,9 @@ import { decodeMessage } from './decode-message.js';
 import { decodePayloadFast } from './decode-payload.js';
 import { encodeMessage } from './encode-message.js';
 import { encodePayloadFast } from './encode-payload.js';
-import { frameBytes } from './framing.js';
+import { frameBytes, maxBinaryBytes } from './framing.js';
 
-export { FrameDecoder, splitFrames, DEFAULT_MAX_FRAME_BYTES, type FrameDecoderOptions } from './framing.js';
+export { FrameDecoder, splitFrames, DEFAULT_MAX_FRAME_BYTES, maxBinaryBytes, type FrameDecoderOptions } from './framing.js';
 export { WireError, isWireError, DEFAULT_WIRE_LIMITS } from '../wire/index.js';
 export type { MessagePayload, WireErrorCode, WireLimits } from '../wire/index.js';
 
@@ -33,7 +33,11 @@ export interface EncodeOptions {
 
 /** Options of {@link decode}. */
 export interface DecodeOptions {
-  /** Bounds for the data; unset fields take DEFAULT_WIRE_LIMITS. `maxPayloadBytes` bounds the byte length. */
+  /**
+   * Bounds for the data; unset fields take DEFAULT_WIRE_LIMITS. `maxPayloadBytes`
+   * bounds the payload's size estimate, as for JSON; the byte length may be up
+   * to `maxBinaryBytes(maxPayloadBytes)` (UTF-8 takes up to 3 bytes per character).
+   */
   limits?: Partial<WireLimits>;
   /** Address the bytes arrived from; a message claiming another `from` is SENDER_MISMATCH. */
   from?: string;
@@ -66,8 +70,9 @@ export function decode(bytes: Uint8Array, options?: DecodeOptions): MessagePaylo
       throw new WireError('INVALID_BINARY', 'data must be a Uint8Array');
     }
     const limits = resolveLimits(options?.limits);
-    if (bytes.length > limits.maxPayloadBytes) {
-      throw new WireError('LIMIT_EXCEEDED', `${bytes.length} bytes exceed maxPayloadBytes (${limits.maxPayloadBytes})`);
+    // A cheap bound before decoding; the size estimate checked while decoding is the exact limit.
+    if (bytes.length > maxBinaryBytes(limits.maxPayloadBytes)) {
+      throw new WireError('LIMIT_EXCEEDED', `${bytes.length} bytes exceed what a payload within maxPayloadBytes (${limits.maxPayloadBytes}) can take`);
     }
     const payload = decodePayloadFast(bytes, limits);
     if (payload !== undefined && (options?.from === undefined || payload.from === options.from)) return payload;

@@ -20,7 +20,7 @@
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { NodeInstance } from '../api/node-instance.js';
 import type { RaftInterface } from '../api/raft-interface.js';
-import { decode, encodeFrame, FrameDecoder } from '../binary/index.js';
+import { decode, encodeFrame, FrameDecoder, maxBinaryBytes } from '../binary/index.js';
 import { resolveLimits, type WireLimits } from '../wire/index.js';
 
 const HELLO_PREFIX = 'webraft-hello/1 ';
@@ -142,7 +142,7 @@ export interface TcpRaftServerOptions {
   host?: string;
   /** Port to bind. Default: the port of the raft's address. */
   port?: number;
-  /** Largest accepted frame. Default: `wireLimits.maxPayloadBytes` (16 MiB with the default limits). */
+  /** Largest accepted frame. Default: `maxBinaryBytes(wireLimits.maxPayloadBytes)` (64 MiB with the default limits). */
   maxFrameBytes?: number;
   /**
    * The raft's `wireLimits` (give the same value): messages are decoded under
@@ -189,7 +189,7 @@ export class TcpRaftServer {
   private accept(socket: Socket): void {
     this.sockets.add(socket);
     socket.setNoDelay(true);
-    const decoder = new FrameDecoder({ maxFrameBytes: this.options.maxFrameBytes ?? this.limits.maxPayloadBytes });
+    const decoder = new FrameDecoder({ maxFrameBytes: this.options.maxFrameBytes ?? maxBinaryBytes(this.limits.maxPayloadBytes) });
     let from: string | null = null;
     socket.on('error', () => {});
     socket.on('close', () => this.sockets.delete(socket));

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decode, encode, encodeFrame, FrameDecoder, isWireError, splitFrames, WireError } from 'webraft/binary';
+import { decode, DEFAULT_MAX_FRAME_BYTES, DEFAULT_WIRE_LIMITS, encode, encodeFrame, FrameDecoder, isWireError, maxBinaryBytes, splitFrames, WireError, type MessagePayload } from 'webraft/binary';
 import { Message as GeneratedMessage } from '../../generated/webraft/v1/raft.js';
 import { fromPayload, toPayload } from '../../src/wire/index.js';
 import { FUZZ, message } from '../wire/arbitraries.js';
@@ -166,6 +166,65 @@ describe('binary fuzzing (seeded)', () => {
         }
       }),
       FUZZ,
+    );
+  });
+});
+
+describe('binary size bound: what encode accepts, decode accepts under the same limits', () => {
+  // The wire's size estimate counts UTF-16 code units, UTF-8 takes up to 3 bytes for one: 30,000
+  // CJK characters estimate about 30 KB but take 90 KB. decode used to refuse any binary over
+  // maxPayloadBytes bytes, so such an entry, accepted by propose, could never reach a follower
+  // over a binary transport and stopped replication for good.
+  const appendOf = (command: string) => ({
+    from: 'a', to: 'b', term: '1',
+    appendEntriesRequest: { prevLogIndex: '0', prevLogTerm: '0', leaderCommit: '0', entries: [{ index: '1', term: '1', type: 'ENTRY_TYPE_COMMAND', command }] },
+  });
+  const limits = { maxPayloadBytes: 64 * 1024 };
+
+  it('a payload of 3-byte characters within maxPayloadBytes decodes though its bytes exceed it', () => {
+    const payload = appendOf('漢'.repeat(30_000));
+    const bytes = encode(payload, { limits });
+    expect(bytes.length).toBeGreaterThan(limits.maxPayloadBytes);
+    const sameCommand = (decoded: MessagePayload) => JSON.stringify(decoded) === JSON.stringify(decode(bytes));
+    expect(sameCommand(decode(bytes, { limits }))).toBe(true);
+    const frames = new FrameDecoder({ maxFrameBytes: maxBinaryBytes(limits.maxPayloadBytes) }).push(encodeFrame(bytes));
+    expect(sameCommand(decode(frames[0], { limits }))).toBe(true);
+  });
+
+  it('the size estimate still bounds what decode accepts', () => {
+    const payload = appendOf('漢'.repeat(70_000));
+    expect((thrownBy(() => encode(payload, { limits })) as WireError).code).toBe('LIMIT_EXCEEDED');
+    const bytes = encode(payload);
+    expect(bytes.length).toBeLessThan(maxBinaryBytes(limits.maxPayloadBytes));
+    expect((thrownBy(() => decode(bytes, { limits })) as WireError).code).toBe('LIMIT_EXCEEDED');
+  });
+
+  it('the default frame bound fits every payload within the default limits', () => {
+    expect(DEFAULT_MAX_FRAME_BYTES).toBe(maxBinaryBytes(DEFAULT_WIRE_LIMITS.maxPayloadBytes));
+  });
+
+  it('for any JSON command (any Unicode, nested), decode takes whatever encode takes (seeded)', () => {
+    const command = fc.jsonValue({ maxDepth: 3, stringUnit: 'binary' });
+    fc.assert(
+      fc.property(fc.array(command, { minLength: 1, maxLength: 4 }), fc.integer({ min: 200, max: 4000 }), (commands, maxPayloadBytes) => {
+        const payload = {
+          from: 'a', to: 'b', term: '1',
+          appendEntriesRequest: {
+            prevLogIndex: '0', prevLogTerm: '0', leaderCommit: '0',
+            entries: commands.map((c, i) => ({ index: String(i + 1), term: '1', type: 'ENTRY_TYPE_COMMAND', command: c })),
+          },
+        };
+        const limits = { maxPayloadBytes, maxStringLength: 1 << 20 };
+        let bytes: Uint8Array;
+        try {
+          bytes = encode(payload, { limits });
+        } catch (error) {
+          expect((error as WireError).code).toBe('LIMIT_EXCEEDED');
+          return;
+        }
+        expect(() => decode(bytes, { limits })).not.toThrow();
+      }),
+      { ...FUZZ, numRuns: 1000 },
     );
   });
 });
