@@ -82,8 +82,6 @@ export class RaftLog {
   private offsetTerm = 0;
   /** Index of the last entry covered by the snapshot; 0 when none. */
   snapshotIndex = 0;
-  /** Term of the entry at `snapshotIndex`; 0 when none. */
-  snapshotTerm = 0;
   /** Invariant: `snapshotIndex <= commitIndex <= lastIndex()`. */
   commitIndex = 0;
   /** Highest index whose entry is durable in storage. Invariant: `stableIndex <= lastIndex()`. */
@@ -243,7 +241,6 @@ export class RaftLog {
     }
     this.offsetIndex = newOffset;
     this.snapshotIndex = index;
-    this.snapshotTerm = term;
     if (this.commitIndex < index) this.commitIndex = index;
     if (keepSuffix) {
       if (this.stableIndex < index) this.stableIndex = index;
