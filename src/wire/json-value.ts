@@ -42,6 +42,20 @@ function addSegment(thrown: unknown, segment: string | number): void {
  */
 export const hasOwnProperty = Object.prototype.hasOwnProperty;
 
+const EMPTY_OBJECT = {};
+
+/**
+ * True when for-in over a plain object may visit inherited keys: something
+ * made a property of Object.prototype enumerable (prototype pollution by some
+ * other code). Otherwise for-in over a `{}`-like object visits exactly its own
+ * enumerable keys, and the walks skip the per-key own-property check (about 1%
+ * of the instructions of a commit). Checked once per command walked.
+ */
+export function inheritedKeysEnumerable(): boolean {
+  for (const key in EMPTY_OBJECT) return key !== undefined; // EMPTY_OBJECT has no own key: any key is inherited
+  return false;
+}
+
 /** True for `{}`-like objects of any realm (prototype null or a realm's Object.prototype). */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
@@ -73,7 +87,7 @@ export function copyJsonValue(value: unknown, path: string, budget: WalkBudget, 
  */
 export function copyJsonField(value: unknown, parent: ParentPath, name: string, budget: WalkBudget, copy: boolean): JsonValue {
   try {
-    return walk(value, 0, budget, copy);
+    return walk(value, 0, budget, copy, typeof value === 'object' && value !== null && inheritedKeysEnumerable());
   } catch (thrown) {
     const path = name === '' ? String(parent) : fieldPath(parent, name);
     if (thrown instanceof JsonProblem) {
@@ -123,12 +137,17 @@ export function copyTrustedJson(value: JsonValue, budget: WalkBudget): JsonValue
     budget.size += jsonSizeEstimate(value);
     return value;
   }
+  return copyTrustedObject(value, budget, inheritedKeysEnumerable());
+}
+
+/** {@link copyTrustedJson} of an array or object; `checkOwnKeys` as for the walk. */
+function copyTrustedObject(value: JsonValue[] | { [key: string]: JsonValue }, budget: WalkBudget, checkOwnKeys: boolean): JsonValue {
   if (Array.isArray(value)) {
     const out = value.slice();
     budget.size += 2 + out.length;
     for (let i = 0; i < out.length; i++) {
       const element = out[i];
-      if (typeof element === 'object' && element !== null) out[i] = copyTrustedJson(element, budget);
+      if (typeof element === 'object' && element !== null) out[i] = copyTrustedObject(element, budget, checkOwnKeys);
       else budget.size += jsonSizeEstimate(element);
     }
     return out;
@@ -136,9 +155,9 @@ export function copyTrustedJson(value: JsonValue, budget: WalkBudget): JsonValue
   const out: Record<string, JsonValue> = { ...value };
   budget.size += 2;
   for (const key in out) {
-    if (!hasOwnProperty.call(out, key)) continue;
+    if (checkOwnKeys && !hasOwnProperty.call(out, key)) continue;
     const member = out[key];
-    if (typeof member === 'object' && member !== null) out[key] = copyTrustedJson(member, budget);
+    if (typeof member === 'object' && member !== null) out[key] = copyTrustedObject(member, budget, checkOwnKeys);
     else budget.size += jsonSizeEstimate(member);
     budget.size += key.length + 4;
   }
@@ -157,7 +176,11 @@ function formatSegments(segments: (string | number)[]): string {
   return out;
 }
 
-function walk(value: unknown, depth: number, budget: WalkBudget, copy: boolean): JsonValue {
+/**
+ * Checks (and with `copy`, copies) one JSON value; `checkOwnKeys` says whether
+ * for-in keys must be checked to be own (see {@link inheritedKeysEnumerable}).
+ */
+function walk(value: unknown, depth: number, budget: WalkBudget, copy: boolean, checkOwnKeys: boolean): JsonValue {
   switch (typeof value) {
     case 'string':
       checkString(value, budget);
@@ -187,7 +210,7 @@ function walk(value: unknown, depth: number, budget: WalkBudget, copy: boolean):
         let i = 0;
         try {
           for (; i < length; i++) {
-            const element = walk(value[i], depth + 1, budget, copy);
+            const element = walk(value[i], depth + 1, budget, copy, checkOwnKeys);
             if (out !== undefined) out[i] = element;
           }
         } catch (thrown) {
@@ -206,10 +229,10 @@ function walk(value: unknown, depth: number, budget: WalkBudget, copy: boolean):
       try {
         // for-in with an own-property check visits what Object.keys returns, without allocating the key array.
         for (key in value) {
-          if (!hasOwnProperty.call(value, key)) continue;
+          if (checkOwnKeys && !hasOwnProperty.call(value, key)) continue;
           checkString(key, budget);
           budget.size += key.length + 4;
-          const member = walk(value[key], depth + 1, budget, copy);
+          const member = walk(value[key], depth + 1, budget, copy, checkOwnKeys);
           if (out !== undefined) {
             if (key === '__proto__') setOwn(out, key, member);
             else out[key] = member;

@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { JsonValue } from '../../src/core/types.js';
-import { copyJsonValue, copyTrustedJson, handleCommand } from '../../src/wire/json-value.js';
+import { copyJsonValue, copyTrustedJson, handleCommand, inheritedKeysEnumerable } from '../../src/wire/json-value.js';
 import { DEFAULT_WIRE_LIMITS, resolveLimits } from '../../src/wire/limits.js';
 import { newBudget } from '../../src/wire/walk-budget.js';
 import { FUZZ, jsonValue } from './arbitraries.js';
@@ -55,5 +55,27 @@ describe('copyTrustedJson', () => {
     expect(() => handleCommand({ text: 'x'.repeat(200) }, 'proposeRequest', 'command', budget, 'trusted-copy')).toThrow(
       expect.objectContaining({ code: 'LIMIT_EXCEEDED', field: 'proposeRequest.command' }),
     );
+  });
+
+  it('with an enumerable property on Object.prototype (polluted by other code), neither copy takes inherited keys', () => {
+    // The walks skip the per-key own-property check unless for-in can see inherited keys.
+    const value = { a: { b: [1, { c: 'x' }] }, d: null } as JsonValue;
+    const before = { trusted: copyTrustedJson(value, newBudget(DEFAULT_WIRE_LIMITS)), checked: copyJsonValue(value, 'command', newBudget(DEFAULT_WIRE_LIMITS), true) };
+    const prototype = Object.prototype as Record<string, unknown>;
+    prototype.inheritedForTest = 'polluted';
+    try {
+      expect(inheritedKeysEnumerable()).toBe(true);
+      const trustedBudget = newBudget(DEFAULT_WIRE_LIMITS);
+      const checkedBudget = newBudget(DEFAULT_WIRE_LIMITS);
+      const trusted = copyTrustedJson(value, trustedBudget);
+      const checked = copyJsonValue(value, 'command', checkedBudget, true);
+      const own = (copy: JsonValue) => [...containers(copy)].filter((inner) => !Array.isArray(inner)).map((inner) => Object.keys(inner));
+      expect(own(trusted)).toEqual(own(before.trusted));
+      expect(own(checked)).toEqual(own(before.checked));
+      expect(trustedBudget.size).toBe(checkedBudget.size);
+    } finally {
+      delete prototype.inheritedForTest;
+    }
+    expect(inheritedKeysEnumerable()).toBe(false);
   });
 });
