@@ -16,6 +16,7 @@
  * Each setting runs BENCH_ROUNDS times (default 3, interleaved) for BENCH_MS
  * each (default 3000); the median round is reported with the range, because a
  * shared 2-core machine varies by tens of percent from one run to the next.
+ * Each round's rate is printed as it ends.
  * BENCH_INFLIGHT=64,1024+apply picks the settings (default 1,64,1024,1024+apply).
  */
 import { MemoryNetwork } from '../src/testing/memory-network.js';
@@ -72,7 +73,7 @@ function parseSetting(text: string): Setting {
   return { label: text.trim(), inFlight: Number(match[1]), stateMachine: match[2] !== undefined };
 }
 
-async function runCluster({ inFlight, stateMachine }: Setting): Promise<{ commits: number; seconds: number; latencies: number[]; payloads: number; texts: string[] }> {
+async function runCluster({ inFlight, stateMachine }: Setting, durationMs: number): Promise<{ commits: number; seconds: number; latencies: number[]; payloads: number; texts: string[] }> {
   const network = new RecordingNetwork('immediate');
   const peers = ['a', 'b', 'c'];
   const nodes = peers.map((id) => new BenchRaft(id, network, peers, stateMachine));
@@ -85,7 +86,7 @@ async function runCluster({ inFlight, stateMachine }: Setting): Promise<{ commit
   let commits = 0;
   let next = 0;
   const start = performance.now();
-  const deadline = start + DURATION_MS;
+  const deadline = start + durationMs;
   async function worker(): Promise<void> {
     while (performance.now() < deadline) {
       const t0 = performance.now();
@@ -151,8 +152,9 @@ for (let round = 1; round <= ROUNDS; round++) {
   for (const setting of SETTINGS) {
     // Start each round on a clean heap, not paying for the previous cluster's garbage (npm run passes --expose-gc).
     (globalThis as { gc?: () => void }).gc?.();
-    process.stderr.write(`round ${round}/${ROUNDS}: ${setting.label} in flight for ${DURATION_MS} ms...\n`);
-    const { commits, seconds, latencies, payloads, texts } = await runCluster(setting);
+    process.stderr.write(`round ${round}/${ROUNDS}: ${setting.label} in flight for ${DURATION_MS} ms... `);
+    const { commits, seconds, latencies, payloads, texts } = await runCluster(setting, DURATION_MS);
+    process.stderr.write(`${fmt(commits / seconds)} commits/s\n`);
     rounds.get(setting)?.push({
       commits,
       rate: commits / seconds,
