@@ -999,12 +999,13 @@ export class RaftCore {
    * and compacts the log up to it (§7). The snapshot is persisted with the next Ready.
    *
    * A leader keeps the entries after the oldest snapshot it is still sending
-   * to a follower, at most `snapshotCatchUpEntries` of them behind the new
-   * snapshot. Without them a follower whose transfer takes longer than the
-   * leader takes to apply the next snapshot's worth of entries finds, once
-   * installed, that its next entry is gone, and needs the next snapshot, and
-   * the next (a snapshot treadmill: it never returns to AppendEntries). The
-   * entries kept are in memory only: storage drops what the snapshot covers.
+   * to a follower that has acknowledged part of it, at most
+   * `snapshotCatchUpEntries` of them behind the new snapshot. Without them a
+   * follower whose transfer takes longer than the leader takes to apply the
+   * next snapshot's worth of entries finds, once installed, that its next
+   * entry is gone, and needs the next snapshot, and the next (a snapshot
+   * treadmill: it never returns to AppendEntries). The entries kept are in
+   * memory only: storage drops what the snapshot covers.
    */
   compact(snapshot: Snapshot): void {
     if (snapshot.index <= this.log.snapshotIndex) return;
@@ -1022,7 +1023,9 @@ export class RaftCore {
     let keepAfter = index;
     if (this.internalState !== 'leader' || this.snapshotCatchUpEntries === 0) return keepAfter;
     for (const pr of this.progress.values()) {
-      if (pr.state === 'snapshot' && pr.snapshotIndex < keepAfter) keepAfter = pr.snapshotIndex;
+      // Only for a transfer the follower is taking (it acknowledged a chunk): for one that is cut off
+      // or down the leader would keep entries nobody can use yet.
+      if (pr.state === 'snapshot' && pr.snapshotOffset > 0 && pr.snapshotIndex < keepAfter) keepAfter = pr.snapshotIndex;
     }
     return Math.max(keepAfter, index - this.snapshotCatchUpEntries);
   }

@@ -22,10 +22,11 @@ function compactAtCommit(core: RaftCore): number {
 /**
  * Three nodes, a leading. c is cut off while a commits 10 commands with b and
  * compacts; then c comes back and a starts sending it that snapshot (first
- * snapshot), but c's answers are lost, so the transfer stays open while a
- * commits `moreCommands` more and compacts again (second snapshot).
+ * snapshot). c acknowledges `acknowledgedChunks` chunks, then its answers are
+ * lost, so the transfer stays open while a commits `moreCommands` more and
+ * compacts again (second snapshot).
  */
-function transferOutlastedByCompaction(snapshotCatchUpEntries: number, moreCommands: number) {
+function transferOutlastedByCompaction(snapshotCatchUpEntries: number, moreCommands: number, acknowledgedChunks = 1) {
   const cores = new Map(PEERS.map((id) => [id, startedCore(id, PEERS, { snapshotCatchUpEntries, snapshotChunkBytes: 16 })]));
   const a = cores.get('a') as RaftCore;
   const c = cores.get('c') as RaftCore;
@@ -39,9 +40,12 @@ function transferOutlastedByCompaction(snapshotCatchUpEntries: number, moreComma
   deliverUntilQuiet(cores, now, withoutC);
   const firstSnapshot = compactAtCommit(a);
 
-  // c answers a heartbeat; a streams the snapshot, but every answer of c is lost.
+  // c answers a heartbeat; a streams the snapshot; c's answers get through, then are lost.
   a.tick((now += 60));
-  const toC = deliverUntilQuiet(cores, now, (m) => m.from !== 'c' || m.body.type !== 'InstallSnapshotResponse').filter((m) => m.to === 'c');
+  let answers = 0;
+  const toC = deliverUntilQuiet(cores, now, (m) => m.from !== 'c' || m.body.type !== 'InstallSnapshotResponse' || answers++ < acknowledgedChunks).filter(
+    (m) => m.to === 'c',
+  );
   expect(toC.some((m) => m.body.type === 'InstallSnapshotRequest' && m.body.lastIncludedIndex === firstSnapshot)).toBe(true);
 
   for (let i = 0; i < moreCommands; i++) a.propose({ n: 10 + i }, 10_000);
@@ -89,6 +93,11 @@ describe('a leader compacting while a follower installs its snapshot (§7)', () 
     expect(a.log.firstIndex()).toBe(secondSnapshot - 3 + 1);
     const toC = heal(cores, a, c, now);
     expect(snapshotsSent(toC)).toEqual([firstSnapshot, secondSnapshot]);
+  });
+
+  it('keeps nothing for a follower that has not acknowledged a chunk (cut off or down: it cannot use them)', () => {
+    const { a, secondSnapshot } = transferOutlastedByCompaction(20, 6, 0);
+    expect(a.log.firstIndex()).toBe(secondSnapshot + 1);
   });
 
   it('a follower compacts as before: its log starts after its snapshot', () => {
