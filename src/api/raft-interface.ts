@@ -18,7 +18,7 @@ import type { NodeInstance } from './node-instance.js';
 import { cloneJson } from './json.js';
 import { ENVELOPE_BYTES, messageSizesWithin } from './message-limits.js';
 import { checkStoredCommands } from './stored-commands.js';
-import { SNAPSHOT_CATCH_UP_FACTOR, checkOptions, timingValue } from './options.js';
+import { checkOptions, snapshotCatchUpEntries, timingValue } from './options.js';
 
 /**
  * The core's tuning options (documented on CoreOptions), passed through, except
@@ -164,7 +164,7 @@ export abstract class RaftInterface {
     this.core = new RaftCore({
       preVote, checkQuorum, maxInflight, leaseReads, maxClockDrift,
       ...messageSizesWithin(this.wireLimits, options),
-      snapshotCatchUpEntries: SNAPSHOT_CATCH_UP_FACTOR * (options.snapshotThreshold ?? 0),
+      snapshotCatchUpEntries: snapshotCatchUpEntries(options.snapshotThreshold ?? 0),
       id: address,
       clientId: `${address}#${randomHex()}`,
       timing: {

@@ -24,7 +24,7 @@
  * left running does not disrupt the members.
  */
 import { bootstrapConfiguration, isMember, isVoter, members } from '../../src/core/membership.js';
-import { SNAPSHOT_CATCH_UP_FACTOR } from '../../src/api/options.js';
+import { snapshotCatchUpEntries } from '../../src/api/options.js';
 import { RaftCore } from '../../src/core/raft.js';
 import type { Ready } from '../../src/core/ready.js';
 import { readyNeedsSave } from '../../src/core/ready.js';
@@ -341,7 +341,7 @@ export class Simulation {
       leaseReads: rng.chance(0.4),
       maxClockDrift: 0.25,
       // What RaftInterface passes (src/api/raft-interface.ts); derived, so the seeded stream is unchanged.
-      snapshotCatchUpEntries: SNAPSHOT_CATCH_UP_FACTOR * this.snapshotThreshold,
+      snapshotCatchUpEntries: snapshotCatchUpEntries(this.snapshotThreshold),
     };
     for (let i = 0; i < this.ids.length; i++) {
       const node = new SimNode(i, this.ids[i], 0.9 + rng.next() * 0.2, rng.int(1000), rng.fork(), { hardState: null, snapshot: null, entries: [] });
