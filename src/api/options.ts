@@ -2,6 +2,9 @@ import { RaftError } from '../core/errors.js';
 import { describeValue } from '../wire/describe-value.js';
 import type { RaftOptions } from './raft-interface.js';
 
+/** The least {@link snapshotCatchUpEntries} when snapshots are on (hashicorp/raft keeps 10240 TrailingLogs, etcd 5000). */
+export const MIN_SNAPSHOT_CATCH_UP_ENTRIES = 1024;
+
 /**
  * How many entries behind its latest snapshot a leader may keep while a
  * follower is still installing an older one (CoreOptions.snapshotCatchUpEntries)
@@ -16,9 +19,6 @@ import type { RaftOptions } from './raft-interface.js';
 export function snapshotCatchUpEntries(snapshotThreshold: number): number {
   return snapshotThreshold > 0 ? Math.max(4 * snapshotThreshold, MIN_SNAPSHOT_CATCH_UP_ENTRIES) : 0;
 }
-
-/** The least {@link snapshotCatchUpEntries} when snapshots are on (hashicorp/raft keeps 10240 TrailingLogs, etcd 5000). */
-export const MIN_SNAPSHOT_CATCH_UP_ENTRIES = 1024;
 
 /**
  * Checks the options of `new RaftInterface(address, options)` and throws

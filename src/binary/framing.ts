@@ -1,4 +1,4 @@
-import { WireError } from '../wire/index.js';
+import { DEFAULT_WIRE_LIMITS, WireError } from '../wire/index.js';
 import { varintSize } from './proto-writer.js';
 
 /**
@@ -23,7 +23,7 @@ export function maxBinaryBytes(maxPayloadBytes: number): number {
 }
 
 /** Default bound on one frame's declared length: 64 MiB, what a payload within the default `maxPayloadBytes` (16 MiB) may take. */
-export const DEFAULT_MAX_FRAME_BYTES = maxBinaryBytes(16 * 1024 * 1024);
+export const DEFAULT_MAX_FRAME_BYTES = maxBinaryBytes(DEFAULT_WIRE_LIMITS.maxPayloadBytes);
 
 /** `bytes` prefixed with its length as a varint. */
 export function frameBytes(bytes: Uint8Array): Uint8Array {
