@@ -346,18 +346,14 @@ function parseAppendEntriesRequest(
 function parseEntry(raw: unknown, i: number, budget: WalkBudget, copyCommands: boolean): LogEntry {
   if (!isPlainObject(raw)) throw new WireError('NOT_AN_OBJECT', `must be an object, got ${describeValue(raw)}`, entryPath(i));
   // Fields are loaded by name (fast for the usual uniform entries) and paths built only for errors.
-  const entry: LogEntry = {
-    index: uint64Value(present(raw.index), 'index', i, budget),
-    term: uint64Value(present(raw.term), 'term', i, budget),
-    type: parseEntryType(present(raw.type), i),
-  };
+  const index = uint64Value(present(raw.index), 'index', i, budget);
+  const term = uint64Value(present(raw.term), 'term', i, budget);
+  const type = parseEntryType(present(raw.type), i);
   // A google.protobuf.Value field: JSON null is the null value, not absence.
-  const command: unknown = raw.command;
-  if (command !== undefined) {
-    entry.command = copyJsonField(command, i, 'command', budget, copyCommands);
-  }
-  const configuration = readObject(raw, 'configuration', 'configuration', i);
-  if (configuration !== undefined) entry.configuration = parseConfiguration(configuration, `${entryPath(i)}.configuration`, budget);
+  const rawCommand: unknown = raw.command;
+  const command = rawCommand === undefined ? undefined : copyJsonField(rawCommand, i, 'command', budget, copyCommands);
+  const rawConfiguration = readObject(raw, 'configuration', 'configuration', i);
+  const configuration = rawConfiguration === undefined ? undefined : parseConfiguration(rawConfiguration, `${entryPath(i)}.configuration`, budget);
   const clientId = stringValue(eitherName(raw.clientId, raw.client_id, 'clientId', 'client_id', i), 'clientId', i, budget);
   const sequence = uint64Value(present(raw.sequence), 'sequence', i, budget);
   const firstOutstanding = uint64Value(
@@ -366,6 +362,13 @@ function parseEntry(raw: unknown, i: number, budget: WalkBudget, copyCommands: b
     i,
     budget,
   );
+  if (command !== undefined && configuration === undefined && clientId !== '' && sequence !== 0 && firstOutstanding === 0) {
+    // The usual replicated proposal, built as one literal so that all its fields sit in the object itself.
+    return { index, term, type, command, clientId, sequence };
+  }
+  const entry: LogEntry = { index, term, type };
+  if (command !== undefined) entry.command = command;
+  if (configuration !== undefined) entry.configuration = configuration;
   if (clientId !== '') entry.clientId = clientId;
   if (sequence !== 0) entry.sequence = sequence;
   if (firstOutstanding !== 0) entry.firstOutstandingSequence = firstOutstanding;
