@@ -282,16 +282,21 @@ function entryToPayload(
   }
   checkEntry(e, i, prevLogIndex, previousTerm, messageTerm);
   budget.size += 3 * SCALAR_FIELD_BYTES;
-  const p: MessagePayload = { index: String(index) };
-  if (term !== 0) p.term = String(term);
-  p.type = typeName;
-  if (e.command !== undefined) p.command = handleCommand(e.command, i, 'command', budget, commands);
-  if (e.configuration !== undefined) {
-    p.configuration = configurationToPayload(copyConfiguration(e.configuration, `${entryPath(i)}.configuration`, budget));
-  }
+  const command = e.command === undefined ? undefined : handleCommand(e.command, i, 'command', budget, commands);
+  const configuration =
+    e.configuration === undefined ? undefined : configurationToPayload(copyConfiguration(e.configuration, `${entryPath(i)}.configuration`, budget));
   const clientId = checkOptionalString(e.clientId, i, 'clientId', budget);
   const sequence = checkOptionalUint(e.sequence, i, 'sequence', budget);
   const firstOutstanding = checkOptionalUint(e.firstOutstandingSequence, i, 'firstOutstandingSequence', budget);
+  if (command !== undefined && configuration === undefined && term !== 0 && clientId !== '' && sequence !== 0 && firstOutstanding === 0) {
+    // The usual replicated proposal, built as one literal (fields in proto field order) so that they all sit in the object itself.
+    return { index: String(index), term: String(term), type: typeName, command, clientId, sequence: String(sequence) };
+  }
+  const p: MessagePayload = { index: String(index) };
+  if (term !== 0) p.term = String(term);
+  p.type = typeName;
+  if (command !== undefined) p.command = command;
+  if (configuration !== undefined) p.configuration = configuration;
   if (clientId !== '') p.clientId = clientId;
   if (sequence !== 0) p.sequence = String(sequence);
   if (firstOutstanding !== 0) p.firstOutstandingSequence = String(firstOutstanding);
