@@ -150,15 +150,17 @@ export class RaftLog {
   }
 
   /**
-   * Records the size of the entry at `index` when the caller already measured
-   * its command (a proposal's size is known from validating it), so slicing
-   * for a byte-limited message does not serialize it again.
+   * Appends one entry at the end (the leader's per-proposal path: no array).
+   * `commandBytes` is its command's JSON size when the caller already measured
+   * it, so slicing for a byte-limited message does not serialize it again.
+   * Invariant: it continues the log contiguously.
    */
-  setCommandBytes(index: number, commandBytes: number): void {
-    const offset = index - this.offsetIndex - 1;
-    const entry = this.entries[offset];
-    if (entry === undefined) return;
-    this.byteSizes[offset] = entryByteSize(entry, commandBytes);
+  appendOne(entry: LogEntry, commandBytes?: number): void {
+    if (entry.index !== this.lastIndex() + 1) {
+      throw new InvariantError(`append of index ${entry.index} after ${this.lastIndex()}`);
+    }
+    this.entries.push(entry);
+    this.byteSizes.push(commandBytes === undefined ? 0 : entryByteSize(entry, commandBytes));
   }
 
   /**

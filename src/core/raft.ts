@@ -843,7 +843,7 @@ export class RaftCore {
   /** Appends an entry as leader; returns it. */
   private appendEntry(partial: Omit<LogEntry, 'index' | 'term'>): LogEntry {
     const entry: LogEntry = { index: this.log.lastIndex() + 1, term: this.term, ...partial };
-    this.log.append([entry]);
+    this.log.appendOne(entry);
     return entry;
   }
 
@@ -854,8 +854,7 @@ export class RaftCore {
    */
   private appendCommand(command: JsonValue, clientId: string, sequence: number, firstOutstandingSequence: number, commandBytes?: number): LogEntry {
     const entry: LogEntry = { index: this.log.lastIndex() + 1, term: this.term, type: 'command', command, clientId, sequence, firstOutstandingSequence };
-    this.log.append([entry]);
-    if (commandBytes !== undefined) this.log.setCommandBytes(entry.index, commandBytes);
+    this.log.appendOne(entry, commandBytes);
     return entry;
   }
 
