@@ -17,6 +17,7 @@
  * each (default 3000); the median round is reported with the range, because a
  * shared 2-core machine varies by tens of percent from one run to the next.
  * Each round's rate is printed as it ends.
+ * BENCH_INFLIGHT=64,1024+apply picks the settings (default 1,64,1024,1024+apply).
  *
  * The floor needs the text of every payload a cluster carried, and keeping
  * those texts alive during a measured window costs that window 5-10% (the
@@ -24,7 +25,6 @@
  * the same setting and length on fresh clusters: the measured run, which
  * records nothing, and a floor run, whose payload texts are recorded and then
  * replayed through JSON.parse + JSON.stringify with no consensus.
- * BENCH_INFLIGHT=64,1024+apply picks the settings (default 1,64,1024,1024+apply).
  */
 import { MemoryNetwork } from '../src/testing/memory-network.js';
 import { BenchTimingRaft, command, COMMAND_BYTES, waitForLeader } from './bench-load.js';

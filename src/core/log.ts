@@ -140,13 +140,7 @@ export class RaftLog {
 
   /** Appends entries at the end. Invariant: they continue the log contiguously. */
   append(entries: LogEntry[]): void {
-    for (const entry of entries) {
-      if (entry.index !== this.lastIndex() + 1) {
-        throw new InvariantError(`append of index ${entry.index} after ${this.lastIndex()}`);
-      }
-      this.entries.push(entry);
-      this.byteSizes.push(0);
-    }
+    for (const entry of entries) this.appendOne(entry);
   }
 
   /**

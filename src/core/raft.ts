@@ -343,7 +343,7 @@ export class RaftCore {
       if (configuration.voters.length > 0) {
         const entry: LogEntry = { index: 1, term: 1, type: 'configuration', configuration: cloneConfiguration(configuration) };
         this.term = 1;
-        this.log.append([entry]);
+        this.log.appendOne(entry);
         this.log.commitIndex = 1;
         this.configurationIndex = 1;
       }
