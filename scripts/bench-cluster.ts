@@ -16,7 +16,12 @@
  * Each setting runs BENCH_ROUNDS times (default 3, interleaved) for BENCH_MS
  * each (default 3000); the median round is reported with the range, because a
  * shared 2-core machine varies by tens of percent from one run to the next.
- * Each round's rate is printed as it ends.
+ * Each round's rate is printed as it ends. Before its measured window, every
+ * round runs the same load for BENCH_WARMUP_MS (default 1000) unmeasured, so
+ * the figures are the steady state: a fresh cluster spends its first few
+ * hundred milliseconds in unoptimized code at about half the rate. Only
+ * proposals started inside the window count, and the window lasts until the
+ * last of them commits.
  * BENCH_INFLIGHT=64,1024+apply picks the settings (default 1,64,1024,1024+apply).
  *
  * The floor needs the text of every payload a cluster carried, and keeping
@@ -30,6 +35,7 @@ import { MemoryNetwork } from '../src/testing/memory-network.js';
 import { BenchTimingRaft, command, COMMAND_BYTES, waitForLeader } from './bench-load.js';
 
 const DURATION_MS = Number(process.env.BENCH_MS ?? 3000);
+const WARMUP_MS = Math.max(0, Number(process.env.BENCH_WARMUP_MS ?? 1000));
 /** Log compaction of the `+apply` settings: hashicorp/raft's default SnapshotThreshold. */
 const SNAPSHOT_THRESHOLD = 8192;
 
@@ -57,12 +63,19 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-/** A MemoryNetwork that keeps every payload text it carried during the measured window. */
+/** A MemoryNetwork that counts the payloads it carries from `windowStart` on, and with `recordTexts` keeps their texts. */
 class RecordingNetwork extends MemoryNetwork {
-  recording = false;
+  windowStart = Infinity;
+  windowPayloads = 0;
+  constructor(private readonly recordTexts: boolean) {
+    super('immediate');
+  }
   readonly texts: string[] = [];
   override deliver(from: string, to: string, text: string): void {
-    if (this.recording) this.texts.push(text);
+    if (performance.now() >= this.windowStart) {
+      this.windowPayloads++;
+      if (this.recordTexts) this.texts.push(text);
+    }
     super.deliver(from, to, text);
   }
 }
@@ -85,33 +98,34 @@ async function runCluster(
   durationMs: number,
   recordTexts: boolean,
 ): Promise<{ commits: number; seconds: number; latencies: number[]; payloads: number; texts: string[] }> {
-  const network = new RecordingNetwork('immediate');
+  const network = new RecordingNetwork(recordTexts);
   const peers = ['a', 'b', 'c'];
   const nodes = peers.map((id) => new BenchRaft(id, network, peers, stateMachine));
   const leader = await waitForLeader(nodes);
-  // Warm up.
-  await Promise.all(Array.from({ length: 200 }, (_, i) => leader.propose(command(i))));
-  const deliveredBefore = network.delivered;
-  network.recording = recordTexts;
   const latencies: number[] = [];
   let commits = 0;
   let next = 0;
-  const start = performance.now();
-  const deadline = start + durationMs;
+  // The load runs without a break from the warm-up into the measured window.
+  const windowStart = performance.now() + WARMUP_MS;
+  const deadline = windowStart + durationMs;
+  network.windowStart = windowStart;
   async function worker(): Promise<void> {
-    while (performance.now() < deadline) {
+    for (;;) {
       const t0 = performance.now();
+      if (t0 >= deadline) return;
       await leader.propose(command(next++));
+      if (t0 < windowStart) continue;
       latencies.push(performance.now() - t0);
       commits++;
     }
   }
   await Promise.all(Array.from({ length: inFlight }, worker));
-  const seconds = (performance.now() - start) / 1000;
-  network.recording = false;
-  const payloads = network.delivered - deliveredBefore;
-  if (stateMachine && commits >= SNAPSHOT_THRESHOLD && (leader.status().snapshotIndex === 0 || leader.applied < commits)) {
-    throw new Error(`+apply setting did not run its state machine: snapshotIndex ${leader.status().snapshotIndex}, applied ${leader.applied} of ${commits}`);
+  const seconds = (performance.now() - windowStart) / 1000;
+  network.windowStart = Infinity;
+  const payloads = network.windowPayloads;
+  // Every proposal made (warm-up included) was awaited, so the leader applied each one.
+  if (stateMachine && next >= SNAPSHOT_THRESHOLD && (leader.status().snapshotIndex === 0 || leader.applied !== next)) {
+    throw new Error(`+apply setting did not run its state machine: snapshotIndex ${leader.status().snapshotIndex}, applied ${leader.applied} of ${next}`);
   }
   for (const node of nodes) node.end();
   return { commits, seconds, latencies: latencies.sort((a, b) => a - b), payloads, texts: network.texts };
@@ -194,7 +208,9 @@ for (const setting of SETTINGS) {
   ]);
 }
 const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-console.log(`\nwebraft cluster benchmark: 3 nodes, ${COMMAND_BYTES}-byte commands, JSON round trip + setImmediate delivery, ${ROUNDS} rounds of ${DURATION_MS} ms per setting, node ${process.version}`);
+console.log(
+  `\nwebraft cluster benchmark: 3 nodes, ${COMMAND_BYTES}-byte commands, JSON round trip + setImmediate delivery, ${ROUNDS} rounds of ${DURATION_MS} ms per setting (each after ${WARMUP_MS} ms of the same load, unmeasured), node ${process.version}`,
+);
 for (const row of rows) console.log(row.map((cell, c) => cell.padStart(widths[c])).join('  '));
 console.log(`+apply = with a state machine: an apply listener (own copy of each command) and snapshots every ${SNAPSHOT_THRESHOLD} entries`);
 console.log('commits/s = median over the rounds (range = slowest-fastest round); latencies pooled over all rounds');
