@@ -9,7 +9,7 @@ import { MemoryStorage } from '../storage/memory-storage.js';
 import type { Storage } from '../storage/storage.js';
 import { fromPayload, messageToPayload } from '../wire/index.js';
 import type { WireLimits } from '../wire/index.js';
-import { copyJsonValue } from '../wire/json-value.js';
+import { cloneTrustedJson, copyJsonValue } from '../wire/json-value.js';
 import { resolveLimits } from '../wire/limits.js';
 import { newBudget } from '../wire/walk-budget.js';
 import { realClock, type Clock, type TimerHandle } from './clock.js';
@@ -758,7 +758,7 @@ export abstract class RaftInterface {
       }
       const command = entry.command ?? null;
       // Listeners get their own copy: the log keeps the original for followers and snapshots.
-      const copy = typeof command === 'object' && command !== null ? (cloneJson(command) as JsonValue) : command;
+      const copy = cloneTrustedJson(command);
       const applied: AppliedEntry = { index: entry.index, term: entry.term, command: copy };
       const pending = this.runHandlers('apply', [applied, entry.index]);
       if (pending) {

@@ -3,6 +3,7 @@ import type { JsonValue } from '../core/types.js';
 import { describeValue } from './describe-value.js';
 import { WireError, type WireErrorCode } from './errors.js';
 import { fieldPath, type ParentPath } from './paths.js';
+import { DEFAULT_WIRE_LIMITS } from './limits.js';
 import { isWellFormedString } from './strings.js';
 import { checkBudget, type WalkBudget } from './walk-budget.js';
 
@@ -138,6 +139,15 @@ export function copyTrustedJson(value: JsonValue, budget: WalkBudget): JsonValue
     return value;
   }
   return copyTrustedObject(value, budget, inheritedKeysEnumerable());
+}
+
+/**
+ * The copy of a command from the log that an `apply` listener gets: a
+ * {@link copyTrustedJson} whose size count is not needed. Like it, only for
+ * values already checked by the walk (every command in a log was).
+ */
+export function cloneTrustedJson(value: JsonValue): JsonValue {
+  return copyTrustedJson(value, { limits: DEFAULT_WIRE_LIMITS, size: 0 });
 }
 
 /** {@link copyTrustedJson} of an array or object; `checkOwnKeys` as for the walk. */
