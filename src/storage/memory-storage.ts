@@ -1,8 +1,29 @@
 import type { HardState, LogEntry, Snapshot } from '../core/types.js';
 import type { Storage, StoredState, StorageUpdate } from './storage.js';
 
+/**
+ * A deep copy of plain data (a snapshot or hard state: arrays, `{}` objects
+ * and primitives), made with spread and `slice`: a snapshot carries the
+ * session table, thousands of small objects, and `structuredClone` took about
+ * 17 times as long for one (930 µs against 53 µs for 2,000 applied proposals).
+ * Anything else (a typed array, say) is left to `structuredClone`.
+ */
 function clone<T>(value: T): T {
-  return structuredClone(value);
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    const out: unknown[] = value.slice();
+    for (let i = 0; i < out.length; i++) out[i] = clone(out[i]);
+    return out as T;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return structuredClone(value);
+  // Spread defines every own key (`__proto__` included) as a data property; assigning it below sets that property.
+  const out: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+  for (const key of Object.keys(out)) {
+    const member = out[key];
+    if (typeof member === 'object' && member !== null) out[key] = clone(member);
+  }
+  return out as T;
 }
 
 /**
