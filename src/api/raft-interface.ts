@@ -833,11 +833,13 @@ export abstract class RaftInterface {
     // Resolves the Promise handed out when the callback is still due on return; made only then.
     let resolveLater: (() => void) | null = null;
     try {
-      result = handler(...args, () => {
+      const callback = (): void => {
         if (calledBack) return;
         calledBack = true;
         resolveLater?.();
-      });
+      };
+      // apply's two arguments are passed directly: a spread call costs more, once per applied entry.
+      result = args.length === 2 ? handler(args[0], args[1], callback) : handler(...args, callback);
     } catch (error) {
       this.reportListenerError(type, error);
       return undefined;
