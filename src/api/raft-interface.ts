@@ -776,12 +776,13 @@ export abstract class RaftInterface {
   private finishApply(entry: LogEntry, userCommand: boolean): void {
     this.lastAppliedIndex = entry.index;
     this.core.appliedTo(entry.index);
-    if (userCommand) this.emitter.emit('updated', entry.index);
-    if (entry.clientId === this.core.clientId && entry.sequence !== undefined) {
+    if (userCommand && this.emitter.count('updated') > 0) this.emitter.emit('updated', entry.index);
+    if (entry.type === 'command' && entry.clientId === this.core.clientId && entry.sequence !== undefined) {
       const deferred = this.proposals.get(entry.sequence);
       if (deferred) {
         this.proposals.delete(entry.sequence);
-        const where = this.sessions.lookup(entry.clientId, entry.sequence) ?? { index: entry.index, term: entry.term };
+        // An applied entry is where its proposal took effect; a duplicate's proposal took effect earlier, where its session recorded it.
+        const where = userCommand ? entry : (this.sessions.lookup(entry.clientId, entry.sequence) ?? entry);
         deferred.resolve({ index: where.index, term: where.term });
       }
     }
