@@ -32,31 +32,10 @@
  * replayed through JSON.parse + JSON.stringify with no consensus.
  */
 import { MemoryNetwork } from '../src/testing/memory-network.js';
-import { BenchTimingRaft, command, COMMAND_BYTES, waitForLeader } from './bench-load.js';
+import { BenchRaft, command, COMMAND_BYTES, SNAPSHOT_THRESHOLD, waitForLeader } from './bench-load.js';
 
 const DURATION_MS = Number(process.env.BENCH_MS ?? 3000);
 const WARMUP_MS = Math.max(0, Number(process.env.BENCH_WARMUP_MS ?? 1000));
-/** Log compaction of the `+apply` settings: hashicorp/raft's default SnapshotThreshold. */
-const SNAPSHOT_THRESHOLD = 8192;
-
-class BenchRaft extends BenchTimingRaft {
-  /** The state machine of `+apply` settings: how many commands were applied. */
-  applied = 0;
-
-  constructor(address: string, network: MemoryNetwork, peers: string[], stateMachine: boolean) {
-    super(address, network, stateMachine ? { peers, snapshotThreshold: SNAPSHOT_THRESHOLD } : { peers });
-    if (!stateMachine) return;
-    this.createSnapshot = () => this.applied;
-    this.listen('apply', (_entry: unknown, _index: number, cb: () => void) => {
-      this.applied++;
-      cb();
-    });
-    this.listen('refresh', (snapshot: { data: number }, cb: () => void) => {
-      this.applied = snapshot.data;
-      cb();
-    });
-  }
-}
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -100,7 +79,7 @@ async function runCluster(
 ): Promise<{ commits: number; seconds: number; latencies: number[]; payloads: number; texts: string[] }> {
   const network = new RecordingNetwork(recordTexts);
   const peers = ['a', 'b', 'c'];
-  const nodes = peers.map((id) => new BenchRaft(id, network, peers, stateMachine));
+  const nodes = peers.map((id) => new BenchRaft(id, network, { peers }, stateMachine));
   const leader = await waitForLeader(nodes);
   const latencies: number[] = [];
   let commits = 0;

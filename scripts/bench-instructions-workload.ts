@@ -4,14 +4,17 @@
  * round trip and setImmediate delivery), run for a fixed number of commits
  * with time frozen once a leader is elected, so that the work done does not
  * depend on how fast the machine runs (no timeouts, no heartbeats).
- * COMMITS (default 60000) sets the count.
+ * COMMITS (default 60000) sets the count; BENCH_SETTING=1024+apply gives the
+ * nodes bench:cluster's state machine (an apply listener and snapshots).
  */
 import { realClock, type Clock } from '../src/api/clock.js';
 import { MemoryNetwork } from '../src/testing/memory-network.js';
-import { BenchTimingRaft, command, waitForLeader } from './bench-load.js';
+import { BenchRaft, command, waitForLeader } from './bench-load.js';
 
 const COMMITS = Number(process.env.COMMITS ?? 60000);
 const IN_FLIGHT = 1024;
+const SETTING = process.env.BENCH_SETTING ?? '1024';
+if (SETTING !== '1024' && SETTING !== '1024+apply') throw new Error(`BENCH_SETTING: "${SETTING}" is neither 1024 nor 1024+apply`);
 
 /** Real time until `frozenAt` is set, then that instant; timers still run but find nothing due. */
 let frozenAt: number | null = null;
@@ -20,7 +23,7 @@ const clock: Clock = { ...real, now: () => frozenAt ?? real.now() };
 
 const network = new MemoryNetwork('immediate');
 const peers = ['a', 'b', 'c'];
-const nodes = peers.map((id) => new BenchTimingRaft(id, network, { peers, clock }));
+const nodes = peers.map((id) => new BenchRaft(id, network, { peers, clock }, SETTING === '1024+apply'));
 const leader = await waitForLeader(nodes);
 await Promise.all(Array.from({ length: 64 }, (_, i) => leader.propose(command(-1 - i))));
 frozenAt = performance.now();

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # npm run bench:instructions: instructions per commit at 1024 in flight,
 # counted by valgrind (callgrind), so two versions of the library can be
-# compared to about 1% on a shared machine whose speed varies by tens of
+# compared to about 2% on a shared machine whose speed varies by tens of
 # percent (bench:cluster's wall-clock figures cannot). Needs valgrind
 # (apt install valgrind); not part of npm test. About a minute per run.
 #
 # It bundles scripts/bench-instructions-workload.ts (no TypeScript loader is
 # counted), runs it with COMMITS commits and with 1 commit (start-up, election
 # and warm-up), and prints the difference per commit. RUNS (default 2) runs of
-# each; the figure is their mean.
+# each; the figure is their mean. BENCH_SETTING=1024+apply counts the setting
+# with a state machine (apply listener and snapshots) instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v valgrind >/dev/null || { echo "bench:instructions needs valgrind (apt install valgrind)" >&2; exit 1; }
@@ -31,5 +32,5 @@ done
 node -e '
   const [total, base, runs, commits] = process.argv.slice(1).map(Number);
   const perCommit = (total - base) / runs / (commits - 1);
-  console.log(`instructions per commit at 1024 in flight: ${Math.round(perCommit).toLocaleString("en-US")} (${runs} runs of ${commits.toLocaleString("en-US")} commits, start-up subtracted, node ${process.version})`);
+  console.log(`instructions per commit at ${process.env.BENCH_SETTING ?? "1024"} in flight: ${Math.round(perCommit).toLocaleString("en-US")} (${runs} runs of ${commits.toLocaleString("en-US")} commits, start-up subtracted, node ${process.version})`);
 ' "$total" "$base" "$runs" "$commits"

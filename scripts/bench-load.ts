@@ -3,7 +3,8 @@
  * bench:instructions): the node class with the benchmark's timing, the
  * 256-byte commands, and waiting for a leader.
  */
-import { MemoryRaft } from '../src/testing/memory-network.js';
+import type { RaftOptions } from '../src/api/raft-interface.js';
+import { MemoryRaft, type MemoryNetwork } from '../src/testing/memory-network.js';
 
 export const COMMAND_BYTES = 256;
 
@@ -28,6 +29,35 @@ export class BenchTimingRaft extends MemoryRaft {
   }
   override get electionTimeout(): number {
     return 500;
+  }
+}
+
+/** Log compaction of the `+apply` settings: hashicorp/raft's default SnapshotThreshold. */
+export const SNAPSHOT_THRESHOLD = 8192;
+
+/**
+ * A benchmark node; with `stateMachine` it has what a real application has:
+ * an `apply` listener (a counter, calling `cb`), `createSnapshot()` and
+ * `snapshotThreshold` SNAPSHOT_THRESHOLD, so every command is also handed to
+ * the application as its own copy and the log is compacted. Without it there
+ * is no `apply` listener (entries count as applied at once).
+ */
+export class BenchRaft extends BenchTimingRaft {
+  /** The state machine: how many commands were applied. */
+  applied = 0;
+
+  constructor(address: string, network: MemoryNetwork, options: RaftOptions, stateMachine: boolean) {
+    super(address, network, stateMachine ? { ...options, snapshotThreshold: SNAPSHOT_THRESHOLD } : options);
+    if (!stateMachine) return;
+    this.createSnapshot = () => this.applied;
+    this.listen('apply', (_entry: unknown, _index: number, cb: () => void) => {
+      this.applied++;
+      cb();
+    });
+    this.listen('refresh', (snapshot: { data: number }, cb: () => void) => {
+      this.applied = snapshot.data;
+      cb();
+    });
   }
 }
 
