@@ -2,8 +2,8 @@ import { jsonSizeEstimate } from '../core/log.js';
 import type { JsonValue } from '../core/types.js';
 import { describeValue } from './describe-value.js';
 import { WireError, type WireErrorCode } from './errors.js';
-import { fieldPath, type ParentPath } from './paths.js';
 import { DEFAULT_WIRE_LIMITS } from './limits.js';
+import { fieldPath, type ParentPath } from './paths.js';
 import { isWellFormedString } from './strings.js';
 import { checkBudget, type WalkBudget } from './walk-budget.js';
 

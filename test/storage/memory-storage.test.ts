@@ -54,6 +54,26 @@ describe('MemoryStorage', () => {
     expect(state.snapshot?.data).toEqual({ x: 1 });
   });
 
+  it('copies a snapshot deeply: session tables, nested data and a __proto__ key, on save and on load', async () => {
+    const storage = new MemoryStorage();
+    const data = JSON.parse('{"list":[{"n":1}],"__proto__":{"polluted":true}}') as { list: { n: number }[] };
+    const sessions = [{ clientId: 'c1', lowWater: 1, applied: [{ sequence: 1, index: 5, term: 2 }], lastIndex: 5 }];
+    const snapshot = { index: 5, term: 2, configuration: { voters: ['a'], learners: [] }, data, sessions };
+    await storage.save({ snapshot });
+    sessions[0].applied[0].index = 99;
+    sessions[0].applied.push({ sequence: 2, index: 6, term: 2 });
+    data.list[0].n = 2;
+    const first = await storage.load();
+    expect(first.snapshot?.sessions).toEqual([{ clientId: 'c1', lowWater: 1, applied: [{ sequence: 1, index: 5, term: 2 }], lastIndex: 5 }]);
+    const loadedData = first.snapshot?.data as Record<string, unknown>;
+    expect(loadedData.list).toEqual([{ n: 1 }]);
+    // The key stays an own data property; no prototype is replaced.
+    expect(Object.getPrototypeOf(loadedData)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(loadedData, '__proto__')?.value).toEqual({ polluted: true });
+    (first.snapshot?.sessions[0].applied as { index: number }[])[0].index = 77;
+    expect((await storage.load()).snapshot?.sessions[0].applied[0].index).toBe(5);
+  });
+
   it('keeps entries by reference (they are immutable once created) but load() hands out copies', async () => {
     const storage = new MemoryStorage();
     await storage.save({ entries: [entry(1, 1)] });
