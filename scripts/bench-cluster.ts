@@ -42,16 +42,16 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-/** A MemoryNetwork that counts the payloads it carries from `windowStart` on, and with `recordTexts` keeps their texts. */
+/** A MemoryNetwork that counts the payloads it carries while `inWindow`, and with `recordTexts` keeps their texts. */
 class RecordingNetwork extends MemoryNetwork {
-  windowStart = Infinity;
+  inWindow = false;
   windowPayloads = 0;
   constructor(private readonly recordTexts: boolean) {
     super('immediate');
   }
   readonly texts: string[] = [];
   override deliver(from: string, to: string, text: string): void {
-    if (performance.now() >= this.windowStart) {
+    if (this.inWindow) {
       this.windowPayloads++;
       if (this.recordTexts) this.texts.push(text);
     }
@@ -87,20 +87,21 @@ async function runCluster(
   // The load runs without a break from the warm-up into the measured window.
   const windowStart = performance.now() + WARMUP_MS;
   const deadline = windowStart + durationMs;
-  network.windowStart = windowStart;
   async function worker(): Promise<void> {
     for (;;) {
       const t0 = performance.now();
       if (t0 >= deadline) return;
+      const measured = t0 >= windowStart;
+      if (measured) network.inWindow = true;
       await leader.propose(command(next++));
-      if (t0 < windowStart) continue;
+      if (!measured) continue;
       latencies.push(performance.now() - t0);
       commits++;
     }
   }
   await Promise.all(Array.from({ length: inFlight }, worker));
   const seconds = (performance.now() - windowStart) / 1000;
-  network.windowStart = Infinity;
+  network.inWindow = false;
   const payloads = network.windowPayloads;
   // Every proposal made (warm-up included) was awaited, so the leader applied each one.
   if (stateMachine && next >= SNAPSHOT_THRESHOLD && (leader.status().snapshotIndex === 0 || leader.applied !== next)) {
