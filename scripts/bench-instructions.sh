@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # npm run bench:instructions: instructions per commit at 1024 in flight,
 # counted by valgrind (callgrind), so two versions of the library can be
-# compared to about 1% on a shared machine whose speed varies by tens of
+# compared to about 2% on a shared machine whose speed varies by tens of
 # percent (bench:cluster's wall-clock figures cannot). Needs valgrind
 # (apt install valgrind); not part of npm test. About a minute per run.
 #
