@@ -734,7 +734,7 @@ export abstract class RaftInterface {
   private async applySnapshot(snapshot: Snapshot): Promise<void> {
     this.sessions.restore(snapshot.sessions);
     const image: SnapshotImage = { index: snapshot.index, term: snapshot.term, data: cloneJson(snapshot.data) as JsonValue };
-    await this.runHandlers('refresh', [image]);
+    await this.runHandlers('refresh', this.emitter.listenersOf('refresh'), [image]);
     if (this.endedFlag) return;
     this.lastAppliedIndex = Math.max(this.lastAppliedIndex, snapshot.index);
     this.core.appliedTo(this.lastAppliedIndex);
@@ -751,7 +751,9 @@ export abstract class RaftInterface {
   /** Applies one entry; returns a Promise only when an asynchronous listener must be awaited. */
   private applyEntry(entry: LogEntry): Promise<void> | undefined {
     if (entry.type === 'command' && this.sessions.admit(entry)) {
-      if (this.emitter.count('apply') === 0) {
+      // One lookup of the listener table per entry (this runs for every applied command).
+      const listeners = this.emitter.listenersOf('apply');
+      if (listeners.length === 0) {
         // With no listener the entry counts as applied at once.
         this.finishApply(entry, true);
         return undefined;
@@ -760,7 +762,7 @@ export abstract class RaftInterface {
       // Listeners get their own copy: the log keeps the original for followers and snapshots.
       const copy = cloneTrustedJson(command);
       const applied: AppliedEntry = { index: entry.index, term: entry.term, command: copy };
-      const pending = this.runHandlers('apply', [applied, entry.index]);
+      const pending = this.runHandlers('apply', listeners, [applied, entry.index]);
       if (pending) {
         return pending.then(() => {
           if (!this.endedFlag) this.finishApply(entry, true);
@@ -796,14 +798,12 @@ export abstract class RaftInterface {
   }
 
   /**
-   * Calls every listener of `type` with `args` plus a completion callback and
-   * waits for each: a listener that declares the callback parameter finishes
-   * when it calls it (or its returned Promise settles); one that does not
-   * finishes when it returns (or its returned Promise settles).
+   * Calls `listeners` (those of `type`) with `args` plus a completion callback
+   * and waits for each: a listener that declares the callback parameter
+   * finishes when it calls it (or its returned Promise settles); one that does
+   * not finishes when it returns (or its returned Promise settles).
    */
-  private runHandlers(type: 'apply' | 'refresh', args: unknown[]): Promise<void> | undefined {
-    if (this.emitter.count(type) === 0) return undefined;
-    const listeners = this.emitter.listenersOf(type);
+  private runHandlers(type: 'apply' | 'refresh', listeners: readonly Listener[], args: unknown[]): Promise<void> | undefined {
     for (let i = 0; i < listeners.length; i++) {
       const pending = this.runHandler(type, listeners[i], args);
       if (pending) return this.runRemainingHandlers(type, listeners, i + 1, args, pending);
