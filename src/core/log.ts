@@ -145,9 +145,9 @@ export class RaftLog {
     return this.entries.slice(start, end);
   }
 
-  /** Appends entries at the end. Invariant: they continue the log contiguously. */
-  append(entries: LogEntry[]): void {
-    for (const entry of entries) this.appendOne(entry);
+  /** Appends `entries` from position `from` on at the end. Invariant: they continue the log contiguously. */
+  append(entries: readonly LogEntry[], from = 0): void {
+    for (let i = from; i < entries.length; i++) this.appendOne(entries[i]);
   }
 
   /**
@@ -183,7 +183,7 @@ export class RaftLog {
         }
         this.truncateFrom(entry.index);
       }
-      for (let j = i; j < entries.length; j++) this.appendOne(entries[j]);
+      this.append(entries, i);
       firstNew = entry.index;
       break;
     }

@@ -5,7 +5,7 @@ import { WireError, type WireErrorCode } from './errors.js';
 import { DEFAULT_WIRE_LIMITS } from './limits.js';
 import { fieldPath, type ParentPath } from './paths.js';
 import { isWellFormedString } from './strings.js';
-import { checkBudget, type WalkBudget } from './walk-budget.js';
+import { checkBudget, newBudget, type WalkBudget } from './walk-budget.js';
 
 /**
  * Validation and deep copy of user commands (`google.protobuf.Value`).
@@ -147,7 +147,7 @@ export function copyTrustedJson(value: JsonValue, budget: WalkBudget): JsonValue
  * values already checked by the walk (every command in a log was).
  */
 export function cloneTrustedJson(value: JsonValue): JsonValue {
-  return copyTrustedJson(value, { limits: DEFAULT_WIRE_LIMITS, size: 0 });
+  return copyTrustedJson(value, newBudget(DEFAULT_WIRE_LIMITS));
 }
 
 /** {@link copyTrustedJson} of an array or object; `checkOwnKeys` as for the walk. */
