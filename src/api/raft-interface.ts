@@ -779,16 +779,29 @@ export abstract class RaftInterface {
     this.lastAppliedIndex = entry.index;
     this.core.appliedTo(entry.index);
     if (userCommand && this.emitter.count('updated') > 0) this.emitter.emit('updated', entry.index);
-    if (entry.type === 'command' && entry.clientId === this.core.clientId && entry.sequence !== undefined) {
-      const deferred = this.proposals.get(entry.sequence);
-      if (deferred) {
-        this.proposals.delete(entry.sequence);
-        // An applied entry is where its proposal took effect; a duplicate's proposal took effect earlier, where its session recorded it.
-        const where = userCommand ? entry : (this.sessions.lookup(entry.clientId, entry.sequence) ?? entry);
-        deferred.resolve({ index: where.index, term: where.term });
-      }
-    }
+    if (entry.type === 'command') this.settleProposalOf(entry, userCommand);
     this.releaseReadWaiters();
+  }
+
+  /** Resolves this node's proposal that the applied command `entry` answers, if any. */
+  private settleProposalOf(entry: LogEntry, userCommand: boolean): void {
+    if (entry.clientId === undefined || entry.clientId === '') {
+      // A session-less entry is one of this node's own proposals as leader, or someone else's.
+      const sequence = this.core.takeOwnProposalAt(entry.index);
+      if (sequence === undefined) return;
+      const deferred = this.proposals.get(sequence);
+      if (!deferred) return;
+      this.proposals.delete(sequence);
+      deferred.resolve({ index: entry.index, term: entry.term });
+      return;
+    }
+    if (entry.clientId !== this.core.clientId || entry.sequence === undefined) return;
+    const deferred = this.proposals.get(entry.sequence);
+    if (!deferred) return;
+    this.proposals.delete(entry.sequence);
+    // An applied entry is where its proposal took effect; a duplicate's proposal took effect earlier, where its session recorded it.
+    const where = userCommand ? entry : (this.sessions.lookup(entry.clientId, entry.sequence) ?? entry);
+    deferred.resolve({ index: where.index, term: where.term });
   }
 
   private releaseReadWaiters(): void {

@@ -366,6 +366,10 @@ function parseEntry(raw: unknown, i: number, budget: WalkBudget, copyCommands: b
     // The usual replicated proposal, built as one literal so that all its fields sit in the object itself.
     return { index, term, type, command, clientId, sequence };
   }
+  if (command !== undefined && configuration === undefined && clientId === '' && sequence === 0 && firstOutstanding === 0) {
+    // A leader's own proposal (no session): one literal as well.
+    return { index, term, type, command };
+  }
   const entry: LogEntry = { index, term, type };
   if (command !== undefined) entry.command = command;
   if (configuration !== undefined) entry.configuration = configuration;

@@ -292,6 +292,10 @@ function entryToPayload(
     // The usual replicated proposal, built as one literal (fields in proto field order) so that they all sit in the object itself.
     return { index: String(index), term: String(term), type: typeName, command, clientId, sequence: String(sequence) };
   }
+  if (command !== undefined && configuration === undefined && term !== 0 && clientId === '' && sequence === 0 && firstOutstanding === 0) {
+    // A leader's own proposal (no session): one literal as well.
+    return { index: String(index), term: String(term), type: typeName, command };
+  }
   const p: MessagePayload = { index: String(index) };
   if (term !== 0) p.term = String(term);
   p.type = typeName;

@@ -2,7 +2,7 @@
  * Test helpers for driving a RaftCore by hand (test code only).
  */
 import { RaftCore, type CoreOptions } from '../../src/core/raft.js';
-import type { RequestResult } from '../../src/core/ready.js';
+import type { ProposalFailure, RequestResult } from '../../src/core/ready.js';
 import type { HardState, LogEntry, Message, MessageBody } from '../../src/core/types.js';
 
 /** Election and heartbeat timeouts of {@link startedCore} (ms). */
@@ -32,11 +32,12 @@ export interface Drained {
   hardState: HardState | undefined;
   readResults: RequestResult[];
   membershipResults: RequestResult[];
+  proposalFailures: ProposalFailure[];
 }
 
 /** Takes every Ready, "persists" it at once, applies what committed; returns what the Readies carried. */
 export function drain(core: RaftCore): Drained {
-  const drained: Drained = { messages: [], committed: [], hardState: undefined, readResults: [], membershipResults: [] };
+  const drained: Drained = { messages: [], committed: [], hardState: undefined, readResults: [], membershipResults: [], proposalFailures: [] };
   while (core.hasReady()) {
     const ready = core.ready();
     core.advance(ready);
@@ -44,6 +45,7 @@ export function drain(core: RaftCore): Drained {
     drained.committed.push(...ready.committedEntries);
     drained.readResults.push(...ready.readResults);
     drained.membershipResults.push(...ready.membershipResults);
+    drained.proposalFailures.push(...ready.proposalFailures);
     if (ready.hardState) drained.hardState = ready.hardState;
     if (ready.committedEntries.length > 0) core.appliedTo(ready.committedEntries[ready.committedEntries.length - 1].index);
   }

@@ -650,7 +650,15 @@ export class Simulation {
     node.lastApplied = entry.index;
     node.core.appliedTo(entry.index);
     if (this.options.trace && entry.type === 'command') this.trace(`${node.id} apply ${entry.index}/${entry.term} ${id}${admitted ? '' : ' (duplicate, skipped)'}`);
-    if (entry.clientId === node.core.clientId && entry.sequence !== undefined) {
+    if (entry.type === 'command' && !entry.clientId) {
+      // The node's own proposal as leader, appended without its session (RaftInterface.settleProposalOf).
+      const sequence = node.core.takeOwnProposalAt(entry.index);
+      const p = sequence === undefined ? undefined : node.pending.get(sequence);
+      if (sequence !== undefined && p) {
+        node.pending.delete(sequence);
+        this.settle(node, p, entry.index);
+      }
+    } else if (entry.clientId === node.core.clientId && entry.sequence !== undefined) {
       const p = node.pending.get(entry.sequence);
       if (p) {
         node.pending.delete(entry.sequence);
