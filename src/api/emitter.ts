@@ -1,6 +1,9 @@
 /** A listener for an event; its arguments depend on the event type. */
 export type Listener = (...args: never[]) => unknown;
 
+/** The list of a type with no listeners: shared, so asking for it allocates nothing. */
+const NO_LISTENERS: readonly Listener[] = Object.freeze([]);
+
 /**
  * The event API of the original WebRaft: `listen` returns an unlisten
  * function; `listenOnce` fires at most once; `emit` calls listeners in the
@@ -56,7 +59,7 @@ export class Emitter {
 
   /** The listeners of `type`, in order (never changed later: see the class comment). */
   listenersOf(type: string): readonly Listener[] {
-    return this.listeners.get(type) ?? [];
+    return this.listeners.get(type) ?? NO_LISTENERS;
   }
 
   count(type: string): number {
