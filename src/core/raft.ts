@@ -67,7 +67,7 @@ export interface CoreOptions {
   maxEntriesPerMessage?: number;
   /**
    * Most bytes of entries in one AppendEntries, by the wire's size estimate
-   * (see `entryByteSize`); one entry is sent even when it alone is larger. Default 1 MiB.
+   * (see `entryByteSize`); one entry is sent even when it alone is larger. Default 64 KiB.
    */
   maxBytesPerMessage?: number;
   /** Most unacknowledged AppendEntries per follower while replicating. Default 64. */
@@ -180,8 +180,8 @@ function finishedChangeKey(origin: string, requestId: number): string {
 
 /** Default of `CoreOptions.maxEntriesPerMessage`. */
 export const DEFAULT_MAX_ENTRIES_PER_MESSAGE = 512;
-/** Default of `CoreOptions.maxBytesPerMessage`: 1 MiB. */
-export const DEFAULT_MAX_BYTES_PER_MESSAGE = 1024 * 1024;
+/** Default of `CoreOptions.maxBytesPerMessage`: 64 KiB (see docs/decisions.md). */
+export const DEFAULT_MAX_BYTES_PER_MESSAGE = 64 * 1024;
 /** Default of `CoreOptions.snapshotChunkBytes`: 64 KiB. */
 export const DEFAULT_SNAPSHOT_CHUNK_BYTES = 64 * 1024;
 
