@@ -783,24 +783,15 @@ export abstract class RaftInterface {
     this.releaseReadWaiters();
   }
 
-  /** Resolves this node's proposal that the applied command `entry` answers, if any. */
+  /** Resolves this node's proposal that the applied command `entry` settles, if any (the core says which). */
   private settleProposalOf(entry: LogEntry, userCommand: boolean): void {
-    if (entry.clientId === undefined || entry.clientId === '') {
-      // A session-less entry is one of this node's own proposals as leader, or someone else's.
-      const sequence = this.core.takeOwnProposalAt(entry.index);
-      if (sequence === undefined) return;
-      const deferred = this.proposals.get(sequence);
-      if (!deferred) return;
-      this.proposals.delete(sequence);
-      deferred.resolve({ index: entry.index, term: entry.term });
-      return;
-    }
-    if (entry.clientId !== this.core.clientId || entry.sequence === undefined) return;
-    const deferred = this.proposals.get(entry.sequence);
+    const sequence = this.core.takeSettledProposalAt(entry.index);
+    if (sequence === undefined) return;
+    const deferred = this.proposals.get(sequence);
     if (!deferred) return;
-    this.proposals.delete(entry.sequence);
+    this.proposals.delete(sequence);
     // An applied entry is where its proposal took effect; a duplicate's proposal took effect earlier, where its session recorded it.
-    const where = userCommand ? entry : (this.sessions.lookup(entry.clientId, entry.sequence) ?? entry);
+    const where = userCommand || !entry.clientId ? entry : (this.sessions.lookup(entry.clientId, sequence) ?? entry);
     deferred.resolve({ index: where.index, term: where.term });
   }
 

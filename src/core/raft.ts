@@ -275,11 +275,11 @@ export class RaftCore {
   /** Log index -> sequence of my proposals the leader acknowledged at that index. */
   private readonly ackedByIndex = new IntKeyMap<number>();
   /**
-   * Log index -> sequence of my proposals appended without the session whose
-   * entries were handed out for application: the API layer settles them once
-   * applied (takeOwnProposalAt), as it settles session entries by sequence.
+   * Log index -> sequence of my proposal that the entry handed out at that
+   * index settles (a session entry of mine, or my own session-less copy): the
+   * API layer resolves the proposal once it has applied the entry (takeSettledProposalAt).
    */
-  private readonly ownProposalsHandedOut = new IntKeyMap<number>();
+  private readonly settledByIndex = new IntKeyMap<number>();
   /** Logical time pending requests were last checked for expiry and retries. */
   private lastRequestsCheck = 0;
 
@@ -1362,7 +1362,7 @@ export class RaftCore {
     if (this.proposals.size === 0) return;
     for (const entry of entries) {
       const mine = entry.type === 'command' && entry.clientId === this.clientId && entry.sequence !== undefined;
-      if (mine) this.proposals.delete(entry.sequence as number);
+      if (mine && this.proposals.delete(entry.sequence as number)) this.settledByIndex.set(entry.index, entry.sequence as number);
       const ackedSequence = this.ackedByIndex.get(entry.index);
       if (ackedSequence === undefined) continue;
       this.ackedByIndex.delete(entry.index);
@@ -1371,7 +1371,7 @@ export class RaftCore {
       if (!p.forwarded && entry.term === p.term) {
         // Our own session-less copy: in its term only we, the leader, wrote an entry at this index (§5.2, §5.3).
         this.proposals.delete(p.sequence);
-        this.ownProposalsHandedOut.set(entry.index, p.sequence);
+        this.settledByIndex.set(entry.index, p.sequence);
       } else if (!(mine && entry.sequence === ackedSequence)) {
         // Another entry took the slot: this copy was lost to a new leader and can never
         // commit. Retry (a forwarded copy is deduplicated by its session, §6.3).
@@ -1382,13 +1382,13 @@ export class RaftCore {
   }
 
   /**
-   * The sequence of this node's own session-less proposal (see
-   * appendOwnCommand) whose entry at `index` was handed out for application,
-   * once: the API layer settles the proposal when it has applied the entry.
+   * The sequence of this node's proposal that the entry at `index`, handed
+   * out for application, settles (see settleProposals), once: the API layer
+   * resolves the proposal when it has applied the entry.
    */
-  takeOwnProposalAt(index: number): number | undefined {
-    const sequence = this.ownProposalsHandedOut.get(index);
-    if (sequence !== undefined) this.ownProposalsHandedOut.delete(index);
+  takeSettledProposalAt(index: number): number | undefined {
+    const sequence = this.settledByIndex.get(index);
+    if (sequence !== undefined) this.settledByIndex.delete(index);
     return sequence;
   }
 

@@ -65,10 +65,10 @@ describe("a leader's own proposals (§6.3)", () => {
     expect(entry?.sequence).toBeUndefined();
     expect(entry?.firstOutstandingSequence).toBeUndefined();
     // The API layer learns once which proposal the entry settles.
-    expect(a.takeOwnProposalAt(entry?.index ?? 0)).toBe(sequence);
-    expect(a.takeOwnProposalAt(entry?.index ?? 0)).toBeUndefined();
+    expect(a.takeSettledProposalAt(entry?.index ?? 0)).toBe(sequence);
+    expect(a.takeSettledProposalAt(entry?.index ?? 0)).toBeUndefined();
     // A follower's copy settles nothing there.
-    expect(get(cores, 'b').takeOwnProposalAt(entry?.index ?? 0)).toBeUndefined();
+    expect(get(cores, 'b').takeSettledProposalAt(entry?.index ?? 0)).toBeUndefined();
   });
 
   it('are retried through the session once another entry commits at their index, and commit exactly once', () => {

@@ -650,19 +650,13 @@ export class Simulation {
     node.lastApplied = entry.index;
     node.core.appliedTo(entry.index);
     if (this.options.trace && entry.type === 'command') this.trace(`${node.id} apply ${entry.index}/${entry.term} ${id}${admitted ? '' : ' (duplicate, skipped)'}`);
-    if (entry.type === 'command' && !entry.clientId) {
-      // The node's own proposal as leader, appended without its session (RaftInterface.settleProposalOf).
-      const sequence = node.core.takeOwnProposalAt(entry.index);
-      const p = sequence === undefined ? undefined : node.pending.get(sequence);
-      if (sequence !== undefined && p) {
-        node.pending.delete(sequence);
-        this.settle(node, p, entry.index);
-      }
-    } else if (entry.clientId === node.core.clientId && entry.sequence !== undefined) {
-      const p = node.pending.get(entry.sequence);
+    // The core says which of the node's proposals the entry settles (RaftInterface.settleProposalOf).
+    const settled = entry.type === 'command' ? node.core.takeSettledProposalAt(entry.index) : undefined;
+    if (settled !== undefined) {
+      const p = node.pending.get(settled);
       if (p) {
-        node.pending.delete(entry.sequence);
-        const where = node.sessions.lookup(entry.clientId, entry.sequence) ?? { index: entry.index, term: entry.term };
+        node.pending.delete(settled);
+        const where = (entry.clientId ? node.sessions.lookup(entry.clientId, settled) : undefined) ?? { index: entry.index, term: entry.term };
         this.settle(node, p, where.index);
       }
     }
