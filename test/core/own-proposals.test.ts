@@ -13,8 +13,15 @@ import { deliverUntilQuiet, drain, startedCore, TEST_TIMEOUT as TIMEOUT } from '
 
 type Cores = Map<string, RaftCore>;
 
-function threeNodes(): Cores {
-  return new Map(['a', 'b', 'c'].map((id) => [id, startedCore(id, ['a', 'b', 'c'])]));
+/** Three started cores with `a` elected at `now`. */
+function clusterLedByA(): { cores: Cores; a: RaftCore; b: RaftCore; now: number } {
+  const cores: Cores = new Map(['a', 'b', 'c'].map((id) => [id, startedCore(id, ['a', 'b', 'c'])]));
+  const a = get(cores, 'a');
+  const now = 2 * TIMEOUT;
+  a.tick(now);
+  deliverUntilQuiet(cores, now);
+  expect(a.isLeader).toBe(true);
+  return { cores, a, b: get(cores, 'b'), now };
 }
 
 /** Ticks every core but the `cut` ones at `now` and delivers until quiet, dropping messages to or from a cut node. */
@@ -48,15 +55,11 @@ function committedCopies(core: RaftCore, command: { id: string }): LogEntry[] {
 
 describe("a leader's own proposals (§6.3)", () => {
   it('are appended without session fields and settle when handed out at their index and term', () => {
-    const cores = threeNodes();
-    const a = get(cores, 'a');
-    a.tick(2 * TIMEOUT);
-    deliverUntilQuiet(cores, 2 * TIMEOUT);
-    expect(a.isLeader).toBe(true);
+    const { cores, a, now } = clusterLedByA();
 
     const sequence = a.propose({ id: 'x' }, 10_000);
     const handedOut: LogEntry[] = [];
-    deliverUntilQuiet(cores, 2 * TIMEOUT, undefined, (id, drained) => {
+    deliverUntilQuiet(cores, now, undefined, (id, drained) => {
       if (id === 'a') handedOut.push(...drained.committed);
     });
     const entry = handedOut.find((e) => e.type === 'command');
@@ -72,13 +75,8 @@ describe("a leader's own proposals (§6.3)", () => {
   });
 
   it('are retried through the session once another entry commits at their index, and commit exactly once', () => {
-    const cores = threeNodes();
-    const a = get(cores, 'a');
-    const b = get(cores, 'b');
-    let now = 2 * TIMEOUT;
-    a.tick(now);
-    deliverUntilQuiet(cores, now);
-    expect(a.isLeader).toBe(true);
+    const { cores, a, b, now: electedAt } = clusterLedByA();
+    let now = electedAt;
     const oldTerm = a.term;
 
     // a appends its own proposal, but is cut off before anyone else gets it.
@@ -111,13 +109,8 @@ describe("a leader's own proposals (§6.3)", () => {
   });
 
   it('carry the session once forwarded, even when their node later appends them as leader', () => {
-    const cores = threeNodes();
-    const a = get(cores, 'a');
-    const b = get(cores, 'b');
-    let now = 2 * TIMEOUT;
-    a.tick(now);
-    deliverUntilQuiet(cores, now);
-    expect(a.isLeader).toBe(true);
+    const { cores, b, now: electedAt } = clusterLedByA();
+    let now = electedAt;
 
     // b forwards a proposal to a, which is cut off before it arrives.
     const command = { id: 'forwarded-first' };
