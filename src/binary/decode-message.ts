@@ -103,7 +103,7 @@ function decodeBody(r: ProtoReader, bodyField: number, end: number, limits: Read
     }
     case 13: {
       const b: MessageBody = {
-        type: 'AppendEntriesResponse', success: false, matchIndex: 0, conflictIndex: 0, conflictTerm: 0, readRound: 0, lastLogIndex: 0,
+        type: 'AppendEntriesResponse', success: false, matchIndex: 0, conflictIndex: 0, conflictTerm: 0, readRound: 0, lastLogIndex: 0, rejectedIndex: 0,
       };
       while (r.pos < end) {
         const key = r.tag(end);
@@ -114,6 +114,7 @@ function decodeBody(r: ProtoReader, bodyField: number, end: number, limits: Read
           case (4 << 3) | VARINT: b.conflictTerm = readUint(r, end, 'appendEntriesResponse.conflictTerm'); break;
           case (5 << 3) | VARINT: b.readRound = readUint(r, end, 'appendEntriesResponse.readRound'); break;
           case (6 << 3) | VARINT: b.lastLogIndex = readUint(r, end, 'appendEntriesResponse.lastLogIndex'); break;
+          case (7 << 3) | VARINT: b.rejectedIndex = readUint(r, end, 'appendEntriesResponse.rejectedIndex'); break;
           default: r.skip(key & 7, end);
         }
       }

@@ -92,7 +92,7 @@ const SIMPLE_BODIES: Readonly<Record<number, readonly (readonly [string, Kind])[
   11: [['voteGranted', Kind.Bool], ['preVote', Kind.Bool]],
   13: [
     ['success', Kind.Bool], ['matchIndex', Kind.Uint], ['conflictIndex', Kind.Uint], ['conflictTerm', Kind.Uint],
-    ['readRound', Kind.Uint], ['lastLogIndex', Kind.Uint],
+    ['readRound', Kind.Uint], ['lastLogIndex', Kind.Uint], ['rejectedIndex', Kind.Uint],
   ],
   14: [
     ['lastIncludedIndex', Kind.Uint], ['lastIncludedTerm', Kind.Uint], ['offset', Kind.Uint], ['data', Kind.Bytes],

@@ -36,6 +36,7 @@ export function encodeMessage(message: Message): Uint8Array {
       if (body.prevLogIndex !== 0) w.uint64Field(1, body.prevLogIndex);
       break;
     case 'AppendEntriesResponse':
+      if (body.rejectedIndex !== 0) w.uint64Field(7, body.rejectedIndex);
       if (body.lastLogIndex !== 0) w.uint64Field(6, body.lastLogIndex);
       if (body.readRound !== 0) w.uint64Field(5, body.readRound);
       if (body.conflictTerm !== 0) w.uint64Field(4, body.conflictTerm);

@@ -694,7 +694,7 @@ export class RaftCore {
     } else if (message.term < this.term) {
       if (body.type === 'AppendEntriesRequest' || body.type === 'InstallSnapshotRequest') {
         // Tell a stale leader about the newer term so it steps down.
-        this.reply(message.from, { type: 'AppendEntriesResponse', success: false, matchIndex: 0, conflictIndex: 0, conflictTerm: 0, readRound: 0, lastLogIndex: this.log.lastIndex() });
+        this.reply(message.from, { type: 'AppendEntriesResponse', success: false, matchIndex: 0, conflictIndex: 0, conflictTerm: 0, readRound: 0, lastLogIndex: this.log.lastIndex(), rejectedIndex: 0 });
       } else if (body.type === 'RequestVoteRequest') {
         this.reply(message.from, { type: 'RequestVoteResponse', voteGranted: false, preVote: body.preVote });
       }
@@ -774,6 +774,7 @@ export class RaftCore {
       conflictTerm: 0,
       readRound: body.readRound,
       lastLogIndex: 0,
+      rejectedIndex: 0,
     };
     if (body.prevLogIndex < this.log.commitIndex) {
       // Everything up to our commit index matches every leader's log (§5.4): report it.
@@ -786,6 +787,7 @@ export class RaftCore {
     } else {
       const hintIndex = this.log.lastIndexAtOrBelowTerm(body.prevLogTerm, Math.min(body.prevLogIndex, this.log.lastIndex()));
       response.success = false;
+      response.rejectedIndex = body.prevLogIndex;
       response.conflictIndex = hintIndex;
       response.conflictTerm = this.log.termAt(hintIndex) ?? 0;
     }

@@ -129,6 +129,12 @@ export interface AppendEntriesResponse {
   conflictTerm: number;
   readRound: number;
   lastLogIndex: number;
+  /**
+   * On rejection, the request's prevLogIndex (the index whose consistency
+   * check failed), so the leader can tell a stale rejection from a current
+   * one; 0 when unknown.
+   */
+  rejectedIndex: number;
 }
 /** One chunk of a snapshot (§7). */
 export interface InstallSnapshotRequest {

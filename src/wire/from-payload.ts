@@ -215,6 +215,7 @@ function parseBody(
         conflictTerm: readUint64(b, 'conflictTerm', 'conflict_term', path, budget),
         readRound: readUint64(b, 'readRound', 'read_round', path, budget),
         lastLogIndex: readUint64(b, 'lastLogIndex', 'last_log_index', path, budget),
+        rejectedIndex: readUint64(b, 'rejectedIndex', 'rejected_index', path, budget),
       };
     case 'InstallSnapshotRequest': {
       const configuration = readObject(b, 'configuration', 'configuration', path);

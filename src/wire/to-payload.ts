@@ -85,11 +85,13 @@ export function messageToPayload(message: Message, limits: Readonly<WireLimits>,
       const conflictTerm = checkUint(body.conflictTerm, 'appendEntriesResponse.conflictTerm');
       const readRound = checkUint(body.readRound, 'appendEntriesResponse.readRound');
       const lastLogIndex = checkUint(body.lastLogIndex, 'appendEntriesResponse.lastLogIndex');
+      const rejectedIndex = checkUint(body.rejectedIndex, 'appendEntriesResponse.rejectedIndex');
       if (matchIndex !== 0) p.matchIndex = String(matchIndex);
       if (conflictIndex !== 0) p.conflictIndex = String(conflictIndex);
       if (conflictTerm !== 0) p.conflictTerm = String(conflictTerm);
       if (readRound !== 0) p.readRound = String(readRound);
       if (lastLogIndex !== 0) p.lastLogIndex = String(lastLogIndex);
+      if (rejectedIndex !== 0) p.rejectedIndex = String(rejectedIndex);
       out.appendEntriesResponse = p;
       break;
     }

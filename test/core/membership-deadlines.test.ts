@@ -25,7 +25,7 @@ function leaderWithCommittedNoop(now: number): RaftCore {
   a.step(msg('b', 'a', a.term, { type: 'RequestVoteResponse', voteGranted: true, preVote: false }), now);
   flush(a);
   expect(a.isLeader).toBe(true);
-  a.step(msg('b', 'a', a.term, { type: 'AppendEntriesResponse', success: true, matchIndex: 2, conflictIndex: 0, conflictTerm: 0, readRound: 0, lastLogIndex: 2 }), now);
+  a.step(msg('b', 'a', a.term, { type: 'AppendEntriesResponse', success: true, matchIndex: 2, conflictIndex: 0, conflictTerm: 0, readRound: 0, lastLogIndex: 2, rejectedIndex: 0 }), now);
   flush(a);
   expect(a.commitIndex).toBe(2);
   return a;

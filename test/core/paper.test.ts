@@ -66,7 +66,7 @@ function appendReq(from: string, to: string, term: number, prevLogIndex: number,
 }
 
 function appendResp(from: string, to: string, term: number, matchIndex: number, success = true): Message {
-  return msg(from, to, term, { type: 'AppendEntriesResponse', success, matchIndex, conflictIndex: 0, conflictTerm: 0, readRound: 0, lastLogIndex: matchIndex });
+  return msg(from, to, term, { type: 'AppendEntriesResponse', success, matchIndex, conflictIndex: 0, conflictTerm: 0, readRound: 0, lastLogIndex: matchIndex, rejectedIndex: 0 });
 }
 
 function voteReq(from: string, to: string, term: number, lastLogIndex: number, lastLogTerm: number, preVote = false): Message {

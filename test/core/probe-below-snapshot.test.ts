@@ -40,7 +40,7 @@ describe('probing below the snapshot', () => {
     // c's log ends at 4 (term 2): it rejects with the hint 4/2.
     let sentToC: Message[] = [];
     for (let round = 0; round < 5; round++) {
-      a.step(msg('c', 'a', a.term, { type: 'AppendEntriesResponse', success: false, matchIndex: 0, conflictIndex: 4, conflictTerm: 2, readRound: 0, lastLogIndex: 4 }), 10_000 + round);
+      a.step(msg('c', 'a', a.term, { type: 'AppendEntriesResponse', success: false, matchIndex: 0, conflictIndex: 4, conflictTerm: 2, readRound: 0, lastLogIndex: 4, rejectedIndex: 0 }), 10_000 + round);
       sentToC = flush(a).filter((m) => m.to === 'c');
       if (sentToC.some((m) => m.body.type === 'InstallSnapshotRequest')) break;
     }
@@ -53,7 +53,7 @@ describe('probing below the snapshot', () => {
     const a = leaderOverSnapshotAt9();
     let sentToC: Message[] = [];
     for (let round = 0; round < 5; round++) {
-      a.step(msg('c', 'a', a.term, { type: 'AppendEntriesResponse', success: false, matchIndex: 0, conflictIndex: 9, conflictTerm: 2, readRound: 0, lastLogIndex: 12 }), 10_000 + round);
+      a.step(msg('c', 'a', a.term, { type: 'AppendEntriesResponse', success: false, matchIndex: 0, conflictIndex: 9, conflictTerm: 2, readRound: 0, lastLogIndex: 12, rejectedIndex: 0 }), 10_000 + round);
       sentToC = flush(a).filter((m) => m.to === 'c');
       if (sentToC.some((m) => m.body.type === 'InstallSnapshotRequest')) break;
     }

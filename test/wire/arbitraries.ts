@@ -82,7 +82,7 @@ function body(term: number): fc.Arbitrary<MessageBody> {
     appendEntries(term),
     record({
       type: fc.constant('AppendEntriesResponse' as const), success: fc.boolean(), matchIndex: uint(), conflictIndex: uint(),
-      conflictTerm: uint(), readRound: uint(), lastLogIndex: uint(),
+      conflictTerm: uint(), readRound: uint(), lastLogIndex: uint(), rejectedIndex: uint(),
     }),
     record({
       type: fc.constant('InstallSnapshotRequest' as const), lastIncludedIndex: uint(), lastIncludedTerm: uint(), offset: uint(),

@@ -37,7 +37,7 @@ export const SAMPLE_MESSAGES: Record<string, Message> = {
   },
   'AppendEntriesResponse': {
     from: 'a', to: 'b', term: 1,
-    body: { type: 'AppendEntriesResponse', success: true, matchIndex: MAX, conflictIndex: 1, conflictTerm: 2, readRound: 3, lastLogIndex: 4 },
+    body: { type: 'AppendEntriesResponse', success: true, matchIndex: MAX, conflictIndex: 1, conflictTerm: 2, readRound: 3, lastLogIndex: 4, rejectedIndex: 5 },
   },
   'InstallSnapshotRequest': {
     from: 'a', to: 'b', term: 3,

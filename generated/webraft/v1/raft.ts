@@ -263,6 +263,13 @@ export interface AppendEntriesResponse {
   readRound: number;
   /** The follower's last log index, for progress tracking. */
   lastLogIndex: number;
+  /**
+   * On rejection, the request's prev_log_index: the index whose consistency
+   * check failed (etcd's Reject + Index). The leader ignores a rejection of an
+   * index it is no longer probing (a delayed or duplicated answer). 0 from a
+   * sender that predates this field, or when rejecting a stale term.
+   */
+  rejectedIndex: number;
 }
 
 /** InstallSnapshotRequest carries one chunk of a snapshot (§7). */
@@ -1308,7 +1315,15 @@ export const AppendEntriesRequest: MessageFns<AppendEntriesRequest> = {
 };
 
 function createBaseAppendEntriesResponse(): AppendEntriesResponse {
-  return { success: false, matchIndex: 0, conflictIndex: 0, conflictTerm: 0, readRound: 0, lastLogIndex: 0 };
+  return {
+    success: false,
+    matchIndex: 0,
+    conflictIndex: 0,
+    conflictTerm: 0,
+    readRound: 0,
+    lastLogIndex: 0,
+    rejectedIndex: 0,
+  };
 }
 
 export const AppendEntriesResponse: MessageFns<AppendEntriesResponse> = {
@@ -1330,6 +1345,9 @@ export const AppendEntriesResponse: MessageFns<AppendEntriesResponse> = {
     }
     if (message.lastLogIndex !== 0) {
       writer.uint32(48).uint64(message.lastLogIndex);
+    }
+    if (message.rejectedIndex !== 0) {
+      writer.uint32(56).uint64(message.rejectedIndex);
     }
     return writer;
   },
@@ -1395,6 +1413,14 @@ export const AppendEntriesResponse: MessageFns<AppendEntriesResponse> = {
             message.lastLogIndex = longToNumber(reader.uint64());
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.rejectedIndex = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1435,6 +1461,11 @@ export const AppendEntriesResponse: MessageFns<AppendEntriesResponse> = {
         : isSet(object.last_log_index)
         ? globalThis.Number(object.last_log_index)
         : 0,
+      rejectedIndex: isSet(object.rejectedIndex)
+        ? globalThis.Number(object.rejectedIndex)
+        : isSet(object.rejected_index)
+        ? globalThis.Number(object.rejected_index)
+        : 0,
     };
   },
 
@@ -1457,6 +1488,9 @@ export const AppendEntriesResponse: MessageFns<AppendEntriesResponse> = {
     }
     if (message.lastLogIndex !== 0) {
       obj.lastLogIndex = Math.round(message.lastLogIndex);
+    }
+    if (message.rejectedIndex !== 0) {
+      obj.rejectedIndex = Math.round(message.rejectedIndex);
     }
     return obj;
   },
