@@ -1,6 +1,6 @@
 import { RaftError } from '../core/errors.js';
 import { RaftCore, type CoreOptions } from '../core/raft.js';
-import type { CoreEvent, Ready, RequestResult, RoleState } from '../core/ready.js';
+import type { CoreEvent, Ready, RequestResult, RoleState, RoleView } from '../core/ready.js';
 import { readyNeedsSave } from '../core/ready.js';
 import { IntKeyMap } from '../core/int-key-map.js';
 import { SessionTable } from '../core/sessions.js';
@@ -131,9 +131,14 @@ export abstract class RaftInterface {
   private timer: TimerHandle | null = null;
   private timerAt = Infinity;
 
-  /** The role last announced by an event; what the getters report (see `state`). */
-  private announcedState: RoleState = 'follower';
-  private announcedLeader: string | null = null;
+  /**
+   * While the listeners of a role event run: the view that event announces
+   * (see `view`). Null otherwise.
+   */
+  private eventView: RoleView | null = null;
+  /** Core events taken but not yet reported (see `reportCoreEvents`). */
+  private readonly eventQueue: CoreEvent[] = [];
+  private reportingEvents = false;
 
   /** Items before `applyHead` are done; the array is compacted once that prefix is large. */
   private applyQueue: ApplyItem[] = [];
@@ -211,22 +216,36 @@ export abstract class RaftInterface {
 
   // ------------------------------------------------------------------ getters
 
-  /** The current role, as last announced by a role event. */
+  /**
+   * The role, term and leader that `state`, `isLeader`, `leaderID`,
+   * `currentTerm` and `status()` report: one view, read from the core as it
+   * is now, so they agree at every instant, also right after `gotData()`
+   * returns. A node reports 'leader' only in a term it leads: once it has seen
+   * a higher term it is a follower (§5.1), so no two nodes report themselves
+   * leader of the same term. While a role event's listeners run, the view is
+   * the one that event announces (the role it names, with the term and
+   * leader of that moment), even if the node moved on within the same call.
+   */
+  private view(): RoleView {
+    return this.eventView ?? this.core.view();
+  }
+
+  /** The current role (see `view`). */
   get state(): RoleState {
-    return this.announcedState;
+    return this.view().state;
   }
 
   get isLeader(): boolean {
-    return this.announcedState === 'leader';
+    return this.view().state === 'leader';
   }
 
   /** The leader's address, or null when unknown. */
   get leaderID(): string | null {
-    return this.announcedLeader;
+    return this.view().leader;
   }
 
   get currentTerm(): number {
-    return this.core.term;
+    return this.view().term;
   }
 
   /** True once `end()` was called. */
@@ -237,11 +256,12 @@ export abstract class RaftInterface {
   status(): RaftStatus {
     const log = this.core.log;
     const configuration = this.core.configuration;
+    const view = this.view();
     return {
       address: this.address,
-      state: this.announcedState,
-      term: this.core.term,
-      leader: this.announcedLeader,
+      state: view.state,
+      term: view.term,
+      leader: view.leader,
       commitIndex: Math.min(log.commitIndex, log.lastIndex()),
       lastApplied: this.lastAppliedIndex,
       firstIndex: log.firstIndex(),
@@ -514,8 +534,9 @@ export abstract class RaftInterface {
     return Math.max(4 * this.requestTimeout(), 20 * this.heartbeatTimeout);
   }
 
-  /** After any call into the core: announce role changes now, process the rest soon. */
+  /** After any call into the core: report its events now, process the rest soon. */
   private afterCoreCall(): void {
+    this.reportCoreEvents();
     if (this.endedFlag) return;
     this.scheduleProcess();
     this.scheduleTimer();
@@ -566,12 +587,13 @@ export abstract class RaftInterface {
     try {
       while (!this.endedFlag && this.core.hasReady()) {
         const ready = this.core.ready();
-        this.announce(ready.events);
+        this.reportCoreEvents();
         if (readyNeedsSave(ready)) {
           await this.storage.save({ snapshot: ready.snapshot, entries: ready.entries.length > 0 ? ready.entries : undefined, hardState: ready.hardState });
           if (this.endedFlag) break;
         }
         this.core.advance(ready);
+        this.reportCoreEvents();
         for (const message of ready.messages) this.send(message);
         if (ready.snapshotToApply) this.applyQueue.push(new SnapshotToApply(ready.snapshotToApply));
         for (const entry of ready.committedEntries) this.applyQueue.push(entry);
@@ -588,52 +610,64 @@ export abstract class RaftInterface {
     this.scheduleTimer();
   }
 
-  private announce(events: CoreEvent[]): void {
-    for (let i = 0; i < events.length; i++) {
-      const event = events[i];
-      switch (event.type) {
-        case 'state':
-          this.announcedState = event.state;
-          // The core reports the leader right after the role that comes with it:
-          // make `leaderID` (and status().leader) show it in the role event already.
-          for (let j = i + 1; j < events.length && events[j].type !== 'state'; j++) {
-            const next = events[j];
-            if (next.type === 'leaderChanged') {
-              this.announcedLeader = next.leader;
-              break;
-            }
-          }
-          this.emitter.emit(event.state);
-          this.emitter.emit('state changed', event.state);
-          break;
-        case 'leaderChanged':
-          this.announcedLeader = event.leader;
-          this.emitter.emit('leader changed', event.leader);
-          break;
-        case 'join':
-          if (event.address !== this.address) this.instanceFor(event.address);
-          this.emitter.emit('join', event.address);
-          break;
-        case 'leave': {
-          const instance = this.instances.get(event.address);
-          if (instance) {
-            this.instances.delete(event.address);
-            this.endInstance(instance);
-          }
-          this.emitter.emit('leave', event.address);
-          break;
-        }
-        case 'heartbeatTimeout':
-          this.emitter.emit('heartbeat timeout');
-          break;
-        case 'startElection':
-          this.emitter.emit('start election');
-          break;
-      }
+  /**
+   * Reports the events the core produced in the call that just returned, in
+   * the same turn. A listener that calls back into the node (propose, status,
+   * gotData through a synchronous transport) adds the events of that call to
+   * the queue behind the ones still being reported, so they come out in the
+   * order they happened.
+   */
+  private reportCoreEvents(): void {
+    const events = this.core.takeEvents();
+    for (let i = 0; i < events.length; i++) this.eventQueue.push(events[i]);
+    if (this.reportingEvents || this.eventQueue.length === 0) return;
+    this.reportingEvents = true;
+    try {
+      for (let i = 0; i < this.eventQueue.length; i++) this.reportCoreEvent(this.eventQueue[i]);
+    } finally {
+      this.eventQueue.length = 0;
+      this.reportingEvents = false;
+      this.eventView = null;
     }
-    // Settle on the core's view once every transition was announced.
-    this.announcedState = this.core.state;
-    this.announcedLeader = this.core.leaderId;
+  }
+
+  private reportCoreEvent(event: CoreEvent): void {
+    switch (event.type) {
+      case 'state': {
+        const outer = this.eventView;
+        this.eventView = event.view;
+        this.emitter.emit(event.view.state);
+        this.emitter.emit('state changed', event.view.state);
+        this.eventView = outer;
+        break;
+      }
+      case 'leaderChanged': {
+        const outer = this.eventView;
+        this.eventView = event.view;
+        this.emitter.emit('leader changed', event.view.leader);
+        this.eventView = outer;
+        break;
+      }
+      case 'join':
+        if (event.address !== this.address) this.instanceFor(event.address);
+        this.emitter.emit('join', event.address);
+        break;
+      case 'leave': {
+        const instance = this.instances.get(event.address);
+        if (instance) {
+          this.instances.delete(event.address);
+          this.endInstance(instance);
+        }
+        this.emitter.emit('leave', event.address);
+        break;
+      }
+      case 'heartbeatTimeout':
+        this.emitter.emit('heartbeat timeout');
+        break;
+      case 'startElection':
+        this.emitter.emit('start election');
+        break;
+    }
   }
 
   private settleResults(ready: Ready): void {

@@ -14,7 +14,7 @@ import {
 } from './membership.js';
 import { Progress } from './progress.js';
 import { majorityMatchIndex, quorumSize, tallyVotes } from './quorum.js';
-import type { CoreEvent, ProposalFailure, Ready, RequestResult, RoleState } from './ready.js';
+import type { CoreEvent, ProposalFailure, Ready, RequestResult, RoleState, RoleView } from './ready.js';
 import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.js';
 import { requestIdStart } from './request-ids.js';
 import type {
@@ -168,6 +168,7 @@ interface IncomingSnapshot {
 }
 
 const NO_ENTRIES: LogEntry[] = [];
+const NO_EVENTS: readonly CoreEvent[] = Object.freeze([]) as readonly CoreEvent[];
 
 /** How many answers to other nodes' membership changes a leader keeps for retried requests. */
 const FINISHED_CHANGES_KEPT = 1024;
@@ -395,6 +396,16 @@ export class RaftCore {
 
   get isLeader(): boolean {
     return this.internalState === 'leader';
+  }
+
+  /**
+   * The role, term and leader as of now: the one source of the public view
+   * (the API's getters and status() read it). A node is 'leader' here only
+   * in a term it leads: any higher term it sees makes it a follower in the
+   * same call (§5.1).
+   */
+  view(): RoleView {
+    return { state: this.state, term: this.term, leader: this.leaderId };
   }
 
   get commitIndex(): number {
@@ -632,11 +643,11 @@ export class RaftCore {
     const state = this.state;
     if (state !== this.lastReportedState) {
       this.lastReportedState = state;
-      this.events.push({ type: 'state', state });
-    }
-    if (this.leaderId !== this.lastReportedLeader) {
       this.lastReportedLeader = this.leaderId;
-      this.events.push({ type: 'leaderChanged', leader: this.leaderId });
+      this.events.push({ type: 'state', view: this.view() });
+    } else if (this.leaderId !== this.lastReportedLeader) {
+      this.lastReportedLeader = this.leaderId;
+      this.events.push({ type: 'leaderChanged', view: this.view() });
     }
   }
 
@@ -1832,7 +1843,6 @@ export class RaftCore {
     return (
       this.broadcastPending ||
       this.messages.length > 0 ||
-      this.events.length > 0 ||
       this.log.unstableFrom <= this.log.lastIndex() ||
       this.hardStateChanged() ||
       this.snapshotToPersist !== undefined ||
@@ -1885,7 +1895,6 @@ export class RaftCore {
       entries: this.log.takeUnstable(),
       messages: this.messages,
       committedEntries,
-      events: this.events,
       proposalFailures: this.proposalFailures,
       readResults: this.readResults,
       membershipResults: this.membershipResults,
@@ -1906,12 +1915,23 @@ export class RaftCore {
       this.snapshotToApply = undefined;
     }
     this.messages = [];
-    this.events = [];
     this.proposalFailures = [];
     this.readResults = [];
     this.membershipResults = [];
     this.transferResults = [];
     return ready;
+  }
+
+  /**
+   * Takes the events (role changes, membership changes, election timers)
+   * that happened since the last call, in order. The API layer calls it after
+   * every call into the core, so each is reported in the turn it happened.
+   */
+  takeEvents(): readonly CoreEvent[] {
+    if (this.events.length === 0) return NO_EVENTS;
+    const events = this.events;
+    this.events = [];
+    return events;
   }
 
   /** Acknowledges that the Ready's persistence completed. */

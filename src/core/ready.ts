@@ -3,10 +3,27 @@ import type { HardState, LogEntry, Message, Snapshot } from './types.js';
 /** The public role of a node. A pre-candidate (§9.6 PreVote) reports 'candidate'. */
 export type RoleState = 'follower' | 'candidate' | 'leader';
 
-/** Something that happened inside the core that the API layer reports as an event. */
+/**
+ * A node's role as the outside world sees it, taken at one instant: its public
+ * role, its term and the leader it knows. The three always belong together:
+ * `state === 'leader'` only in a term this node leads (§5.2: at most one
+ * leader per term).
+ */
+export interface RoleView {
+  state: RoleState;
+  term: number;
+  leader: string | null;
+}
+
+/**
+ * Something that happened inside the core that the API layer reports as an
+ * event. Role events carry the view at the moment of the transition, so a
+ * listener sees the role, term and leader that belong together even when
+ * further transitions followed in the same call.
+ */
 export type CoreEvent =
-  | { type: 'state'; state: RoleState }
-  | { type: 'leaderChanged'; leader: string | null }
+  | { type: 'state'; view: RoleView }
+  | { type: 'leaderChanged'; view: RoleView }
   | { type: 'join'; address: string }
   | { type: 'leave'; address: string }
   | { type: 'heartbeatTimeout' }
@@ -30,12 +47,14 @@ export interface RequestResult {
 }
 
 /**
- * Work the core asks the layer around it to do, in this order (etcd's Ready):
+ * Work the core asks the layer around it to do, in this order (etcd's Ready).
+ * Events are not part of it: the layer takes them with `takeEvents()` right
+ * after every call into the core, so they are reported in the same turn.
  * 1. persist `snapshot`, `entries` and `hardState` (one `Storage.save`);
  * 2. then send `messages` (they may depend on what was just persisted, §5.1);
  * 3. then install `snapshotToApply` (a `refresh`) and apply `committedEntries` in order;
  * 4. call `advance(ready)` once step 1 completed.
- * Results and events may be reported at any point.
+ * Results may be reported at any point.
  */
 export interface Ready {
   hardState?: HardState;
@@ -44,7 +63,6 @@ export interface Ready {
   messages: Message[];
   snapshotToApply?: Snapshot;
   committedEntries: LogEntry[];
-  events: CoreEvent[];
   proposalFailures: ProposalFailure[];
   readResults: RequestResult[];
   membershipResults: RequestResult[];
