@@ -34,9 +34,15 @@ export class NodeInstance {
     this.raft.gotData(this.address, payload);
   }
 
-  /** How long (ms) to wait for the peer before giving up on a request sent to it. */
+  /**
+   * How long (ms) a request sent through this peer (a proposal, read or
+   * transfer forwarded to it as the leader) waits before giving up. The
+   * default is the raft's own `messageTimeout`, so overriding that getter on
+   * the `RaftInterface` subclass sets it for every peer, and overriding this
+   * one sets it for this peer only.
+   */
   get messageTimeout(): number {
-    return 3000;
+    return this.raft.messageTimeout;
   }
 
   /** Called when the peer leaves or the raft ends. Override to close the connection (call super.end()). */

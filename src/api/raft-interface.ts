@@ -209,7 +209,14 @@ export abstract class RaftInterface {
     return DEFAULT_HEARTBEAT_TIMEOUT;
   }
 
-  /** ms a request waits when no instance says otherwise (an instance's `messageTimeout` wins). */
+  /**
+   * ms a request (propose, readBarrier, transferLeadership; membership
+   * changes wait 4x as long) waits before it rejects with TIMEOUT. Default
+   * 3000. Precedence: a request forwarded to the leader uses the leader
+   * instance's `messageTimeout`, which is this value unless the NodeInstance
+   * subclass overrides it; a request on the leader itself (or with no leader
+   * known) uses this value.
+   */
   get messageTimeout(): number {
     return DEFAULT_MESSAGE_TIMEOUT;
   }
@@ -522,7 +529,7 @@ export abstract class RaftInterface {
     }
   }
 
-  /** Timeout for a request: the leader instance's messageTimeout, else this node's. */
+  /** Timeout for a request: the leader instance's messageTimeout (by default this node's), else this node's (see `messageTimeout`). */
   private requestTimeout(): number {
     const leader = this.core.leaderId;
     const instance = leader !== null && leader !== this.address ? this.instances.get(leader) : undefined;
