@@ -309,6 +309,13 @@ export class RaftCore {
    */
   private readonly finishedChanges = new Map<string, { errorCode: string; index: number }>();
   private transfer: Transfer | null = null;
+  /**
+   * The term in which this node, as leader, last sent a TimeoutNow. Its
+   * target may campaign whenever that message arrives, and voters grant a
+   * transfer vote without waiting out the lease (§3.10), so no lease holds
+   * for the rest of that term, even after the transfer was given up.
+   */
+  private timeoutNowSentInTerm = 0;
   private readonly transferRequests = new Map<number, { target: string | null; deadline: number }>();
 
   /** Proposals were appended since the last broadcast: send them in one batch at the next Ready. */
@@ -1027,7 +1034,10 @@ export class RaftCore {
       }
     }
     this.broadcastAppend();
-    if (best !== null && bestMatch === this.log.lastIndex()) this.send(best, this.term, { type: 'TimeoutNowRequest' });
+    if (best !== null && bestMatch === this.log.lastIndex()) {
+      this.timeoutNowSentInTerm = this.term;
+      this.send(best, this.term, { type: 'TimeoutNowRequest' });
+    }
     this.finishLeaderChangesAt(this.log.commitIndex);
     this.becomeFollower(this.term, null);
   }
@@ -1558,9 +1568,12 @@ export class RaftCore {
    * begun at leader time T, so none of them votes for another candidate, or
    * campaigns, until heartbeatTimeout of its own clock has passed since then;
    * in this leader's time that is at least T + heartbeatTimeout / (1 + maxClockDrift).
+   * Except after a TimeoutNow of this term (see timeoutNowSentInTerm): its
+   * target campaigns whenever it arrives and voters grant it at once (§3.10).
    */
   private holdsLease(): boolean {
     if (!this.leaseReads || this.internalState !== 'leader' || this.transfer !== null || !isVoter(this.configuration, this.id)) return false;
+    if (this.timeoutNowSentInTerm === this.term) return false;
     const starts = this.configuration.voters.map((v) => (v === this.id ? this.now : this.leaseAcks.get(v) ?? -Infinity));
     const sorted = starts.sort((a, b) => b - a);
     const quorumStart = sorted[quorumSize(sorted.length) - 1];
@@ -1823,6 +1836,7 @@ export class RaftCore {
     const pr = this.progress.get(peer);
     if (!pr || pr.matchIndex < this.log.lastIndex()) return;
     transfer.timeoutNowSent = true;
+    this.timeoutNowSentInTerm = this.term;
     // Proposals stay paused: the request settles when this node sees the target lead.
     this.send(peer, this.term, { type: 'TimeoutNowRequest' });
   }
