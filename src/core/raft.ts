@@ -99,6 +99,14 @@ export interface CoreInitialState {
   entries: LogEntry[];
 }
 
+/** Counters of replication events (see RaftCore.counters). */
+export interface CoreCounters {
+  /** A follower's progress went from replicate back to probe (a rejection, or acknowledgements lost). */
+  probeResets: number;
+  /** Snapshot transfers started to a follower (§7). */
+  snapshotsSent: number;
+}
+
 type InternalState = 'follower' | 'precandidate' | 'candidate' | 'leader';
 
 interface PendingProposal {
@@ -210,6 +218,9 @@ export class RaftCore {
   private readonly snapshotCatchUpEntries: number;
   private readonly leaseReads: boolean;
   private readonly maxClockDrift: number;
+
+  /** Counts of replication events, for tests, the simulation and metrics (only ever grow). */
+  readonly counters: CoreCounters = { probeResets: 0, snapshotsSent: 0 };
 
   // Persistent state (§5.1, Figure 2). Invariant: term never decreases.
   term = 0;
@@ -835,8 +846,11 @@ export class RaftCore {
     pr.recentActive = true;
     if (body.readRound > 0) this.ackReadRound(message.from, body.readRound);
     if (!body.success) {
-      if (pr.state === 'snapshot') return;
-      if (pr.state === 'replicate') pr.becomeProbe();
+      if (pr.state === 'snapshot' || isStaleRejection(pr, body.rejectedIndex)) return;
+      if (pr.state === 'replicate') {
+        pr.becomeProbe();
+        this.counters.probeResets++;
+      }
       // Never probe beyond the follower's hint: below our log the search returns its offset (firstIndex - 1),
       // which would probe the same prevLogIndex forever instead of falling back to InstallSnapshot.
       const probeIndex =
@@ -921,6 +935,7 @@ export class RaftCore {
       if (pr.state === 'replicate' && pr.inflight.length > 0 && this.now - pr.lastSendAt >= this.retryInterval()) {
         // Acknowledgements went missing: fall back to probing from the last known match.
         pr.becomeProbe();
+        this.counters.probeResets++;
       }
       if (!this.sendAppend(peer)) this.sendHeartbeat(peer, pr, round);
     }
@@ -1112,6 +1127,7 @@ export class RaftCore {
       if (!snapshot) return;
       this.snapshotBytes ??= encodeSnapshot(snapshot);
       pr.becomeSnapshot(snapshot.index);
+      this.counters.snapshotsSent++;
       pr.sendingSnapshot = { snapshot, bytes: this.snapshotBytes };
     }
     if (retry && this.now - pr.lastSendAt < this.retryInterval()) return;
@@ -1971,4 +1987,19 @@ function concat(chunks: Uint8Array[], length: number): Uint8Array {
     offset += chunk.length;
   }
   return out;
+}
+
+/**
+ * True when an AppendEntries rejection answers a request the leader has
+ * moved past (a delayed or duplicated answer), as etcd's Progress.MaybeDecrTo
+ * decides: while replicating, a rejection of an index at or below the
+ * follower's match; while probing, a rejection of an index other than the
+ * probe's (nextIndex - 1). Acting on one would send a replicating follower
+ * back to probing, or start a snapshot nobody needs. `rejectedIndex` 0: a
+ * sender that does not say, treated as current.
+ */
+function isStaleRejection(pr: Progress, rejectedIndex: number): boolean {
+  if (rejectedIndex === 0) return false;
+  if (pr.state === 'replicate') return rejectedIndex <= pr.matchIndex;
+  return rejectedIndex !== pr.nextIndex - 1;
 }
