@@ -12,6 +12,14 @@ export interface Clock {
   now(): number;
   setTimeout(callback: () => void, delayMs: number): TimerHandle;
   clearTimeout(handle: TimerHandle): void;
+  /**
+   * Optional: runs `callback` in a new task soon, after the current one (the
+   * node processes its work this way, so that what one turn produced shares
+   * one save and one message per peer). Default: `setImmediate`, or a
+   * MessageChannel in browsers. A simulated clock provides it to keep that
+   * work on its own schedule.
+   */
+  setImmediate?(callback: () => void): void;
 }
 
 /** The real clock: `performance.now()` and the global timers. */

@@ -19,6 +19,7 @@ import { cloneJson } from './json.js';
 import { ENVELOPE_BYTES, messageSizesWithin } from './message-limits.js';
 import { checkStoredCommands } from './stored-commands.js';
 import { checkOptions, snapshotCatchUpEntries, timingValue } from './options.js';
+import { CORE, NEW_CLIENT_ID } from './internals.js';
 
 /**
  * The core's tuning options (documented on CoreOptions), passed through, except
@@ -171,7 +172,7 @@ export abstract class RaftInterface {
       ...messageSizesWithin(this.wireLimits, options),
       snapshotCatchUpEntries: snapshotCatchUpEntries(options.snapshotThreshold ?? 0),
       id: address,
-      clientId: `${address}#${randomHex()}`,
+      clientId: this[NEW_CLIENT_ID](),
       timing: {
         heartbeatTimeout: () => timingValue(this.heartbeatTimeout, DEFAULT_HEARTBEAT_TIMEOUT),
         electionTimeout: () => timingValue(this.electionTimeout, DEFAULT_ELECTION_TIMEOUT),
@@ -181,6 +182,16 @@ export abstract class RaftInterface {
     });
     this.startPromise = this.start();
     this.startPromise.catch(() => {});
+  }
+
+  /** @internal This run's client session id (see internals.ts). */
+  protected [NEW_CLIENT_ID](): string {
+    return `${this.address}#${randomHex()}`;
+  }
+
+  /** @internal The core, for the simulation's invariant checks (see internals.ts). */
+  get [CORE](): RaftCore {
+    return this.core;
   }
 
   /** Returns the NodeInstance that talks to `address`. Called once per peer. */
@@ -239,20 +250,21 @@ export abstract class RaftInterface {
 
   /** The current role (see `view`). */
   get state(): RoleState {
-    return this.view().state;
+    return this.eventView ? this.eventView.state : this.core.state;
   }
 
   get isLeader(): boolean {
-    return this.view().state === 'leader';
+    return this.state === 'leader';
   }
 
-  /** The leader's address, or null when unknown. */
+  /** The leader's address, or null when unknown (see `view`). */
   get leaderID(): string | null {
-    return this.view().leader;
+    return this.eventView ? this.eventView.leader : this.core.leaderId;
   }
 
+  /** The current term (see `view`). */
   get currentTerm(): number {
-    return this.view().term;
+    return this.eventView ? this.eventView.term : this.core.term;
   }
 
   /** True once `end()` was called. */
@@ -554,10 +566,12 @@ export abstract class RaftInterface {
     this.processScheduled = true;
     // A macrotask, not a microtask: proposals made by promise chains in the same
     // turn join one Ready, so they share one save and one AppendEntries.
-    scheduleSoon(() => {
+    const run = () => {
       this.processScheduled = false;
       void this.process();
-    });
+    };
+    if (this.clock.setImmediate) this.clock.setImmediate(run);
+    else scheduleSoon(run);
   }
 
   private scheduleTimer(): void {
