@@ -21,10 +21,12 @@ interface Args {
   traceLines: number;
   maxFailures: number;
   churn: boolean;
+  /** Stop at the first failing seed, without a trace (the mutation gate). */
+  stopOnFailure: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { seeds: 10_000, start: 1, nodes: 3, steps: DEFAULT_STEPS, trace: false, traceLines: 200, maxFailures: 5, churn: true };
+  const args: Args = { seeds: 10_000, start: 1, nodes: 3, steps: DEFAULT_STEPS, trace: false, traceLines: 200, maxFailures: 5, churn: true, stopOnFailure: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = () => {
@@ -45,9 +47,10 @@ function parseArgs(argv: string[]): Args {
       case '--max-failures': args.maxFailures = value(); break;
       case '--churn': args.churn = true; break;
       case '--no-churn': args.churn = false; break;
+      case '--stop-on-failure': args.stopOnFailure = true; break;
       case '--help':
       case '-h':
-        console.log('usage: npm run sim -- --seeds N --nodes K [--start S] [--steps M] [--max-failures F] [--no-churn] | --seed X --trace [--trace-file F]');
+        console.log('usage: npm run sim -- --seeds N --nodes K [--start S] [--steps M] [--max-failures F] [--no-churn] [--stop-on-failure] | --seed X --trace [--trace-file F]');
         process.exit(0);
         break;
       default:
@@ -58,11 +61,11 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
-function reportFailure(result: SimResult, args: Args): void {
+async function reportFailure(result: SimResult, args: Args): Promise<void> {
   const repro = reproCommand({ seed: result.seed, nodes: args.nodes, steps: args.steps, churn: args.churn });
   console.log(`\nFAIL seed ${result.seed}: ${result.error}`);
   console.log(`repro: ${repro}`);
-  const traced = runSeed({ seed: result.seed, nodes: args.nodes, steps: args.steps, churn: args.churn, trace: true, traceLimit: args.traceLines });
+  const traced = await runSeed({ seed: result.seed, nodes: args.nodes, steps: args.steps, churn: args.churn, trace: true, traceLimit: args.traceLines });
   const text = traced.trace.join('\n');
   if (args.traceFile) {
     writeFileSync(args.traceFile, `${repro}\n${traced.error ?? 'passed when traced (nondeterminism!)'}\n\n${text}\n`);
@@ -73,11 +76,11 @@ function reportFailure(result: SimResult, args: Args): void {
   if (traced.ok) console.log('WARNING: the traced re-run passed: the simulation is not deterministic');
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const started = performance.now();
   if (args.seed !== undefined) {
-    const result = runSeed({ seed: args.seed, nodes: args.nodes, steps: args.steps, churn: args.churn, trace: args.trace, traceLimit: args.traceLines });
+    const result = await runSeed({ seed: args.seed, nodes: args.nodes, steps: args.steps, churn: args.churn, trace: args.trace, traceLimit: args.traceLines });
     const elapsed = ((performance.now() - started) / 1000).toFixed(2);
     if (args.trace && result.ok) {
       const text = result.trace.join('\n');
@@ -96,26 +99,32 @@ function main(): void {
         console.log(`trace written to ${args.traceFile}`);
       } else console.log(`--- trace (last ${result.trace.length} events) ---\n${text}\n--- end of trace ---`);
       console.log(`repro: ${reproCommand({ seed: result.seed, nodes: args.nodes, steps: args.steps, churn: args.churn })}`);
-    } else reportFailure(result, args);
+    } else await reportFailure(result, args);
     process.exitCode = 1;
     return;
   }
 
   let steps = 0;
   let failures = 0;
+  const totals: Record<string, number> = {};
   let run = 0;
   let virtualMs = 0;
   const failedSeeds: number[] = [];
   console.log(`simulating seeds ${args.start}..${args.start + args.seeds - 1} with ${args.nodes} nodes, ${args.steps} steps each, churn ${args.churn ? 'in half the seeds' : 'off'}`);
   for (let seed = args.start; seed < args.start + args.seeds; seed++) {
-    const result = runSeed({ seed, nodes: args.nodes, steps: args.steps, churn: args.churn });
+    const result = await runSeed({ seed, nodes: args.nodes, steps: args.steps, churn: args.churn });
     run++;
     steps += result.steps;
+    for (const [key, value] of Object.entries(result.stats)) totals[key] = (totals[key] ?? 0) + Number(value);
     virtualMs += result.virtualMs;
     if (!result.ok) {
       failures++;
       failedSeeds.push(seed);
-      if (failures <= args.maxFailures) reportFailure(result, args);
+      if (args.stopOnFailure) {
+        console.log(`FAIL seed ${seed} after ${run} seeds: ${(result.error ?? '').split('\n')[0]}`);
+        break;
+      }
+      if (failures <= args.maxFailures) await reportFailure(result, args);
       else console.log(`FAIL seed ${seed}: ${(result.error ?? '').split('\n')[0]}`);
     }
     if (run % 500 === 0) {
@@ -128,6 +137,7 @@ function main(): void {
     `\n${run} seeds (${args.nodes} nodes), ${steps} steps, ${(virtualMs / 1000).toFixed(0)} virtual s, ${failures} failures, ` +
       `${elapsed.toFixed(1)}s elapsed (${(run / elapsed).toFixed(0)} seeds/s, ${(steps / elapsed / 1000).toFixed(0)}k steps/s)`,
   );
+  console.log(`totals: ${Object.entries(totals).map(([key, value]) => `${key} ${value}`).join(', ')}`);
   if (failures > 0) {
     console.log(`failed seeds: ${failedSeeds.slice(0, 50).join(' ')}${failedSeeds.length > 50 ? ' ...' : ''}`);
     console.log(`first repro: ${reproCommand({ seed: failedSeeds[0], nodes: args.nodes, steps: args.steps, churn: args.churn })}`);
@@ -135,4 +145,4 @@ function main(): void {
   }
 }
 
-main();
+void main();
