@@ -32,7 +32,7 @@ export function checkOptions(options: RaftOptions): void {
   if (peers !== undefined && (!Array.isArray(peers) || !peers.every((p) => typeof p === 'string' && p.length > 0))) {
     invalid('peers', 'must be an array of non-empty address strings', peers);
   }
-  for (const name of ['maxEntriesPerMessage', 'maxBytesPerMessage', 'maxInflight', 'snapshotChunkBytes'] as const) {
+  for (const name of ['maxEntriesPerMessage', 'maxBytesPerMessage', 'maxInflight', 'snapshotChunkBytes', 'maxSnapshotBytes'] as const) {
     positiveInteger(`options.${name}`, options[name]);
   }
   const threshold = options.snapshotThreshold;

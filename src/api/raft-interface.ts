@@ -1,5 +1,5 @@
 import { RaftError } from '../core/errors.js';
-import { RaftCore, type CoreOptions } from '../core/raft.js';
+import { DEFAULT_SNAPSHOT_LIMITS, RaftCore, type CoreOptions } from '../core/raft.js';
 import type { CoreEvent, Ready, RequestResult, RoleState, RoleView } from '../core/ready.js';
 import { readyNeedsSave } from '../core/ready.js';
 import { IntKeyMap } from '../core/int-key-map.js';
@@ -51,6 +51,14 @@ export interface RaftOptions extends CoreTuning {
   random?: () => number;
   /** Time source and timers. Default: performance.now() and setTimeout. */
   clock?: Clock;
+  /**
+   * Largest snapshot (serialized, in bytes) this node accepts from a leader
+   * through InstallSnapshot; a larger one is refused ('invalid message' with
+   * code SNAPSHOT_TOO_LARGE) and the node stays behind until the limit is
+   * raised. Default 256 MiB. Its state machine data must also keep within
+   * `wireLimits`' maxJsonDepth and maxStringLength.
+   */
+  maxSnapshotBytes?: number;
 }
 
 /** A user command as handed to `apply` listeners. */
@@ -100,6 +108,8 @@ class SnapshotToApply {
 type ApplyItem = LogEntry | SnapshotToApply;
 
 const DEFAULT_MESSAGE_TIMEOUT = 3000;
+/** How long a node waits before calling a createInstance that threw for an address again. */
+const CREATE_INSTANCE_RETRY_MS = 1000;
 const DEFAULT_ELECTION_TIMEOUT = 300;
 const DEFAULT_HEARTBEAT_FREQUENCY = 50;
 const DEFAULT_HEARTBEAT_TIMEOUT = 300;
@@ -123,6 +133,10 @@ export abstract class RaftInterface {
   private readonly emitter: Emitter;
   private readonly sessions = new SessionTable();
   private readonly instances = new Map<string, NodeInstance>();
+  /** The leader last reported (see dropFormerLeader). */
+  private lastLeader: string | null = null;
+  /** When createInstance last threw for an address (see instanceFor). */
+  private readonly createInstanceFailures = new Map<string, number>();
 
   private started = false;
   private endedFlag = false;
@@ -171,6 +185,11 @@ export abstract class RaftInterface {
       preVote, checkQuorum, maxInflight, leaseReads, maxClockDrift,
       ...messageSizesWithin(this.wireLimits, options),
       snapshotCatchUpEntries: snapshotCatchUpEntries(options.snapshotThreshold ?? 0),
+      snapshotLimits: {
+        maxBytes: options.maxSnapshotBytes ?? DEFAULT_SNAPSHOT_LIMITS.maxBytes,
+        maxJsonDepth: this.wireLimits.maxJsonDepth,
+        maxStringLength: this.wireLimits.maxStringLength,
+      },
       id: address,
       clientId: this[NEW_CLIENT_ID](),
       timing: {
@@ -655,6 +674,7 @@ export abstract class RaftInterface {
   private reportCoreEvent(event: CoreEvent): void {
     switch (event.type) {
       case 'state': {
+        this.dropFormerLeader(event.view.leader);
         const outer = this.eventView;
         this.eventView = event.view;
         this.emitter.emit(event.view.state);
@@ -663,6 +683,7 @@ export abstract class RaftInterface {
         break;
       }
       case 'leaderChanged': {
+        this.dropFormerLeader(event.view.leader);
         const outer = this.eventView;
         this.eventView = event.view;
         this.emitter.emit('leader changed', event.view.leader);
@@ -679,6 +700,7 @@ export abstract class RaftInterface {
           this.instances.delete(event.address);
           this.endInstance(instance);
         }
+        this.createInstanceFailures.delete(event.address);
         this.emitter.emit('leave', event.address);
         break;
       }
@@ -687,6 +709,9 @@ export abstract class RaftInterface {
         break;
       case 'startElection':
         this.emitter.emit('start election');
+        break;
+      case 'rejected':
+        this.emitter.emit('invalid message', event.from, new RaftError(event.code, event.message));
         break;
     }
   }
@@ -724,13 +749,45 @@ export abstract class RaftInterface {
     }
   }
 
+  /**
+   * Ends the instance of a leader this node followed without its being a
+   * member (one that was adding it, or that it did not know of yet) once
+   * another leader takes over: at most one such instance exists at a time.
+   */
+  private dropFormerLeader(leader: string | null): void {
+    const former = this.lastLeader;
+    this.lastLeader = leader;
+    if (former === null || former === leader || this.core.isKnownPeer(former)) return;
+    const instance = this.instances.get(former);
+    if (!instance) return;
+    this.instances.delete(former);
+    this.endInstance(instance);
+  }
+
+  /**
+   * The NodeInstance for `address`, created on first use, only for a peer the
+   * core talks to (a member of its configuration, or the leader that is adding
+   * it): never for an arbitrary sender, so a hostile address cannot make the
+   * node dial it or hold an instance for it. A createInstance that throws is
+   * reported ('error', with context 'createInstance') and that peer is skipped;
+   * it is tried again after CREATE_INSTANCE_RETRY_MS.
+   */
   private instanceFor(address: string): NodeInstance | undefined {
-    let instance = this.instances.get(address);
-    if (!instance && !this.endedFlag) {
-      instance = this.createInstance(address);
-      this.instances.set(address, instance);
+    const instance = this.instances.get(address);
+    if (instance || this.endedFlag || !this.core.isKnownPeer(address)) return instance;
+    const failedAt = this.createInstanceFailures.get(address);
+    const now = this.clock.now();
+    if (failedAt !== undefined && now - failedAt < CREATE_INSTANCE_RETRY_MS) return undefined;
+    try {
+      const created = this.createInstance(address);
+      this.createInstanceFailures.delete(address);
+      this.instances.set(address, created);
+      return created;
+    } catch (error) {
+      this.createInstanceFailures.set(address, now);
+      this.reportListenerError('createInstance', error);
+      return undefined;
     }
-    return instance;
   }
 
   private endInstance(instance: NodeInstance): void {

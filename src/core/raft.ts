@@ -16,6 +16,7 @@ import { Progress } from './progress.js';
 import { majorityMatchIndex, quorumSize, tallyVotes } from './quorum.js';
 import type { CoreEvent, ProposalFailure, Ready, RequestResult, RoleState, RoleView } from './ready.js';
 import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.js';
+import { checkBounds, MAX_TERM } from './bounds.js';
 import { requestIdStart } from './request-ids.js';
 import type {
   AppendEntriesRequest,
@@ -90,7 +91,24 @@ export interface CoreOptions {
   leaseReads?: boolean;
   /** Bound on relative clock rate difference assumed by lease reads. Default 0.25 (25%). */
   maxClockDrift?: number;
+  /**
+   * Bounds on an incoming snapshot (§7): its serialized size, and the nesting
+   * depth and string length inside its state machine data (the payloads'
+   * maxJsonDepth and maxStringLength). A snapshot beyond them is refused.
+   * Defaults: 256 MiB, depth 64, strings of 1 MiB.
+   */
+  snapshotLimits?: Partial<SnapshotLimits>;
 }
+
+/** Bounds on an incoming snapshot (see CoreOptions.snapshotLimits). */
+export interface SnapshotLimits {
+  maxBytes: number;
+  maxJsonDepth: number;
+  maxStringLength: number;
+}
+
+/** Default of CoreOptions.snapshotLimits. */
+export const DEFAULT_SNAPSHOT_LIMITS: Readonly<SnapshotLimits> = Object.freeze({ maxBytes: 256 * 1024 * 1024, maxJsonDepth: 64, maxStringLength: 1024 * 1024 });
 
 /** State loaded from storage at start. */
 export interface CoreInitialState {
@@ -115,6 +133,8 @@ interface PendingProposal {
   /** Approximate encoded size of the command, when the caller knows it. */
   byteSize?: number;
   deadline: number;
+  /** Leaders it was forwarded to: a ProposeResponse is taken only from one of them. */
+  sentTo: string[];
   /** unsent: waiting for a leader; sent: forwarded, no answer; acked: appended at index/term. */
   status: 'unsent' | 'sent' | 'acked';
   /**
@@ -142,6 +162,8 @@ interface ForwardedRequest {
   requestId: number;
   deadline: number;
   lastSentAt: number;
+  /** Leaders it was sent to: an answer is taken only from one of them. */
+  sentTo: string[];
   /** Sent to the leader already (forwarded) and not yet answered. */
   sent: boolean;
 }
@@ -218,6 +240,7 @@ export class RaftCore {
   private readonly snapshotCatchUpEntries: number;
   private readonly leaseReads: boolean;
   private readonly maxClockDrift: number;
+  private readonly snapshotLimits: Readonly<SnapshotLimits>;
 
   /** Counts of replication events, for tests, the simulation and metrics (only ever grow). */
   readonly counters: CoreCounters = { probeResets: 0, snapshotsSent: 0 };
@@ -357,6 +380,7 @@ export class RaftCore {
     this.snapshotCatchUpEntries = options.snapshotCatchUpEntries ?? 0;
     this.leaseReads = (options.leaseReads ?? false) && this.checkQuorum;
     this.maxClockDrift = options.maxClockDrift ?? 0.25;
+    this.snapshotLimits = { ...DEFAULT_SNAPSHOT_LIMITS, ...options.snapshotLimits };
   }
 
   // ---------------------------------------------------------------- start-up
@@ -564,7 +588,8 @@ export class RaftCore {
 
   /** Starts a pre-vote or an election (§5.2, dissertation §9.6 and §3.10). */
   private campaign(kind: 'preVote' | 'election' | 'transfer'): void {
-    if (!this.promotable) return;
+    // No campaign beyond the ceiling on terms (bounds.ts): a term there stays exact, and no peer accepts more.
+    if (!this.promotable || this.term >= MAX_TERM) return;
     this.events.push({ type: 'startElection' });
     const preVote = kind === 'preVote';
     const campaignTerm = this.term + 1;
@@ -687,19 +712,28 @@ export class RaftCore {
     if (now > this.now) this.now = now;
     if (message.to !== this.id || message.from === this.id) return;
     const body = message.body;
+    const outOfBounds = checkBounds(message, this.term, isMember(this.configuration, this.id));
+    if (outOfBounds) {
+      this.reject(message.from, outOfBounds.code, outOfBounds.message);
+      return;
+    }
+    if (!this.acceptsFrom(message)) {
+      this.reject(message.from, 'NOT_A_MEMBER', `${body.type} from ${message.from}, which is not a member of this node's configuration`);
+      return;
+    }
     switch (body.type) {
       case 'ProposeRequest':
         return this.handleProposeRequest(message.from, body);
       case 'ProposeResponse':
-        return this.handleProposeResponse(body);
+        return this.handleProposeResponse(message.from, body);
       case 'ReadIndexRequest':
         return this.handleReadIndexRequest(message.from, body);
       case 'ReadIndexResponse':
-        return this.handleReadIndexResponse(body);
+        return this.handleReadIndexResponse(message.from, body);
       case 'MembershipChangeRequest':
         return this.handleMembershipChangeRequest(message.from, body);
       case 'MembershipChangeResponse':
-        return this.handleMembershipChangeResponse(body);
+        return this.handleMembershipChangeResponse(message.from, body);
       default:
         break;
     }
@@ -750,6 +784,40 @@ export class RaftCore {
     }
   }
 
+  /**
+   * True when `address` is a peer this node talks to: a member of its latest
+   * configuration, a voter of the one before it (a leader that removed itself
+   * keeps leading until its removal commits), or the leader it follows. The
+   * API layer creates NodeInstances only for these.
+   */
+  isKnownPeer(address: string): boolean {
+    return isMember(this.configuration, address) || this.previousVoters.includes(address) || (address === this.leaderId && address !== this.id);
+  }
+
+  /**
+   * Who a message is taken from: known peers (see isKnownPeer), so that a
+   * non-member cannot propose, read, change the configuration, vote or answer
+   * a request. One kind of message is taken from an unknown sender: a
+   * leader's AppendEntries or InstallSnapshot of a newer term (or of this
+   * term while this node knows no leader). Configurations reach a node only
+   * through the log (dissertation §4.1), so a node that lags, or is being
+   * added with `peers: []`, may not know its leader yet; refusing it would
+   * leave the node behind for good. A non-member can therefore claim
+   * leadership with a higher term, as in any Raft: only an authenticated
+   * transport keeps it out (docs/security.md).
+   */
+  private acceptsFrom(message: Message): boolean {
+    if (this.isKnownPeer(message.from)) return true;
+    const type = message.body.type;
+    if (type !== 'AppendEntriesRequest' && type !== 'InstallSnapshotRequest') return false;
+    return message.term > this.term || (message.term === this.term && this.leaderId === null);
+  }
+
+  /** Reports a refused message (the API emits 'invalid message'). */
+  private reject(from: string, code: string, message: string): void {
+    this.events.push({ type: 'rejected', from, code, message });
+  }
+
   /** §5.2, §5.4.1: grant when we have not voted for another in this term and the candidate's log is at least as up to date. */
   private handleRequestVote(message: Message, body: RequestVoteRequest): void {
     const canVote =
@@ -789,7 +857,11 @@ export class RaftCore {
 
   /** §5.3: the consistency check, conflict removal, append and commit. */
   private handleAppendEntries(message: Message, body: AppendEntriesRequest): void {
-    if (this.internalState === 'leader') throw new InvariantError(`two leaders in term ${this.term}: ${this.id} and ${message.from}`);
+    if (this.internalState === 'leader') {
+      // Raft allows one leader per term (§5.2): the sender is broken or forged. Name it, and carry on leading.
+      this.reject(message.from, 'CONFLICTING_LEADER', `AppendEntries of term ${message.term} from ${message.from}, but this node leads term ${this.term}`);
+      return;
+    }
     if (this.internalState !== 'follower' || this.leaderId !== message.from) this.becomeFollower(this.term, message.from);
     this.lastLeaderContact = this.now;
     this.resetElectionDeadline();
@@ -1170,6 +1242,12 @@ export class RaftCore {
       respond(incoming.received, false);
       return;
     }
+    if (incoming.received + body.data.length > this.snapshotLimits.maxBytes) {
+      // No answer: the leader retries later; a snapshot this large needs a larger limit on this node.
+      this.incomingSnapshot = null;
+      this.reject(message.from, 'SNAPSHOT_TOO_LARGE', `snapshot at ${body.lastIncludedIndex} exceeds maxSnapshotBytes (${this.snapshotLimits.maxBytes}) at offset ${incoming.received + body.data.length}`);
+      return;
+    }
     incoming.chunks.push(body.data.slice());
     incoming.received += body.data.length;
     if (!body.done) {
@@ -1177,8 +1255,11 @@ export class RaftCore {
       return;
     }
     this.incomingSnapshot = null;
-    const snapshot = decodeSnapshot(concat(incoming.chunks, incoming.received));
+    const decoded = decodeSnapshot(concat(incoming.chunks, incoming.received), this.snapshotLimits);
+    const snapshot = typeof decoded === 'string' ? null : decoded;
     if (!snapshot || snapshot.index !== body.lastIncludedIndex || snapshot.term !== body.lastIncludedTerm) {
+      const why = typeof decoded === 'string' ? decoded : `it is for ${snapshot?.index}/${snapshot?.term}, not ${body.lastIncludedIndex}/${body.lastIncludedTerm}`;
+      this.reject(message.from, 'SNAPSHOT_INVALID', `snapshot at ${body.lastIncludedIndex} refused: ${why}`);
       respond(0, false);
       return;
     }
@@ -1301,6 +1382,7 @@ export class RaftCore {
       byteSize,
       status: 'unsent',
       forwarded: false,
+      sentTo: [],
       lastSentAt: this.now,
       index: 0,
       term: 0,
@@ -1352,6 +1434,7 @@ export class RaftCore {
     } else if (this.leaderId !== null) {
       p.status = 'sent';
       p.forwarded = true;
+      rememberDestination(p.sentTo, this.leaderId);
       this.send(this.leaderId, this.term, {
         type: 'ProposeRequest',
         clientId: this.clientId,
@@ -1376,10 +1459,14 @@ export class RaftCore {
     this.broadcastPending = true;
   }
 
-  private handleProposeResponse(body: ProposeResponse): void {
+  private handleProposeResponse(from: string, body: ProposeResponse): void {
     if (body.clientId !== this.clientId) return;
     const p = this.proposals.get(body.sequence);
     if (!p || p.status === 'acked') return;
+    if (!p.sentTo.includes(from)) {
+      this.reject(from, 'UNEXPECTED_SENDER', `ProposeResponse for proposal ${body.sequence} from ${from}, which it was not sent to`);
+      return;
+    }
     if (body.errorCode === '' && body.index <= this.handedOutIndex) {
       // A late answer (e.g. from an earlier leader) naming a slot already handed out:
       // that slot holds another entry (ours would have settled p), so retry (deduplicated, §6.3).
@@ -1486,7 +1573,7 @@ export class RaftCore {
       this.pendingReads.push({ requestId, origin: this.id, round: 0, readIndex: 0 });
       this.confirmReadsAfterCommit();
     } else {
-      const r: ForwardedRequest = { requestId, deadline: this.now + timeoutMs, lastSentAt: this.now, sent: false };
+      const r: ForwardedRequest = { requestId, deadline: this.now + timeoutMs, lastSentAt: this.now, sent: false, sentTo: [] };
       this.forwardedReads.set(requestId, r);
       this.sendForwardedRead(requestId, r);
     }
@@ -1505,6 +1592,7 @@ export class RaftCore {
       return;
     }
     r.sent = true;
+    rememberDestination(r.sentTo, this.leaderId);
     this.send(this.leaderId, this.term, { type: 'ReadIndexRequest', requestId });
   }
 
@@ -1518,9 +1606,14 @@ export class RaftCore {
     this.confirmReadsAfterCommit();
   }
 
-  private handleReadIndexResponse(body: ReadIndexResponse): void {
+  private handleReadIndexResponse(from: string, body: ReadIndexResponse): void {
     const r = this.forwardedReads.get(body.requestId);
     if (!r) return;
+    if (!r.sentTo.includes(from)) {
+      // Taking it would let anyone who saw the request confirm a read the leader never confirmed: a stale read.
+      this.reject(from, 'UNEXPECTED_SENDER', `ReadIndexResponse for read ${body.requestId} from ${from}, which it was not sent to`);
+      return;
+    }
     if (body.errorCode !== '') {
       r.sent = false;
       return;
@@ -1631,7 +1724,7 @@ export class RaftCore {
    */
   changeMembership(changeType: MembershipChangeType, address: string, timeoutMs: number): number {
     const requestId = this.nextRequestId++;
-    const request: MembershipRequest = { requestId, changeType, address, deadline: this.now + timeoutMs, lastSentAt: this.now, sent: false };
+    const request: MembershipRequest = { requestId, changeType, address, deadline: this.now + timeoutMs, lastSentAt: this.now, sent: false, sentTo: [] };
     this.membershipRequests.set(requestId, request);
     this.sendMembershipRequest(request);
     return requestId;
@@ -1649,6 +1742,7 @@ export class RaftCore {
       return;
     }
     r.sent = true;
+    rememberDestination(r.sentTo, this.leaderId);
     this.send(this.leaderId, this.term, { type: 'MembershipChangeRequest', requestId: r.requestId, changeType: r.changeType, address: r.address });
   }
 
@@ -1669,9 +1763,13 @@ export class RaftCore {
     });
   }
 
-  private handleMembershipChangeResponse(body: MembershipChangeResponse): void {
+  private handleMembershipChangeResponse(from: string, body: MembershipChangeResponse): void {
     const r = this.membershipRequests.get(body.requestId);
     if (!r) return;
+    if (!r.sentTo.includes(from)) {
+      this.reject(from, 'UNEXPECTED_SENDER', `MembershipChangeResponse for request ${body.requestId} from ${from}, which it was not sent to`);
+      return;
+    }
     if (body.errorCode === 'NOT_LEADER' || body.errorCode === 'LEADERSHIP_LOST') {
       r.sent = false;
       return;
@@ -2002,4 +2100,16 @@ function isStaleRejection(pr: Progress, rejectedIndex: number): boolean {
   if (rejectedIndex === 0) return false;
   if (pr.state === 'replicate') return rejectedIndex <= pr.matchIndex;
   return rejectedIndex !== pr.nextIndex - 1;
+}
+
+/** How many leaders a forwarded request remembers having been sent to (answers from others are refused). */
+const DESTINATIONS_KEPT = 4;
+
+/** Adds `leader` to the leaders a request went to, keeping the last DESTINATIONS_KEPT. */
+function rememberDestination(sentTo: string[], leader: string): void {
+  if (sentTo[sentTo.length - 1] === leader) return;
+  const at = sentTo.indexOf(leader);
+  if (at >= 0) sentTo.splice(at, 1);
+  sentTo.push(leader);
+  if (sentTo.length > DESTINATIONS_KEPT) sentTo.shift();
 }

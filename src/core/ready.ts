@@ -27,7 +27,9 @@ export type CoreEvent =
   | { type: 'join'; address: string }
   | { type: 'leave'; address: string }
   | { type: 'heartbeatTimeout' }
-  | { type: 'startElection' };
+  | { type: 'startElection' }
+  /** A message the core refused (reported as 'invalid message'): from a non-member, an unexpected sender, a conflicting leader, a bad snapshot. */
+  | { type: 'rejected'; from: string; code: string; message: string };
 
 /** A proposal the core gave up on. Successful proposals are settled when their entry is applied. */
 export interface ProposalFailure {

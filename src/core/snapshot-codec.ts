@@ -38,27 +38,65 @@ function isMembershipChange(v: unknown): v is MembershipChangeRecord {
   return typeof r.origin === 'string' && isIndex(r.requestId) && isIndex(r.index);
 }
 
+/** Bounds on the state machine data of an incoming snapshot (the payloads' JSON limits). */
+export interface SnapshotDataLimits {
+  maxJsonDepth: number;
+  maxStringLength: number;
+}
+
 /**
- * Parses and validates snapshot bytes received from a peer. Returns null when
- * they are not a well-formed snapshot (nothing is trusted before this check).
+ * Why `value` breaks `limits` (a nesting deeper than maxJsonDepth, a string
+ * or key longer than maxStringLength), or null. Iterative, so a hostile
+ * nesting cannot overflow the stack (JSON.parse accepts 200,000 levels; every
+ * recursive walk after it would not).
  */
-export function decodeSnapshot(bytes: Uint8Array): Snapshot | null {
+function jsonLimitProblem(value: unknown, limits: SnapshotDataLimits): string | null {
+  const stack: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
+  while (stack.length > 0) {
+    const item = stack.pop() as { value: unknown; depth: number };
+    const v = item.value;
+    if (typeof v === 'string') {
+      if (v.length > limits.maxStringLength) return `a string of ${v.length} characters exceeds maxStringLength (${limits.maxStringLength})`;
+      continue;
+    }
+    if (typeof v !== 'object' || v === null) continue;
+    const depth = item.depth + 1;
+    if (depth > limits.maxJsonDepth) return `data nested deeper than maxJsonDepth (${limits.maxJsonDepth})`;
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) stack.push({ value: v[i], depth });
+      continue;
+    }
+    for (const key of Object.keys(v)) {
+      if (key.length > limits.maxStringLength) return `a key of ${key.length} characters exceeds maxStringLength (${limits.maxStringLength})`;
+      stack.push({ value: (v as Record<string, unknown>)[key], depth });
+    }
+  }
+  return null;
+}
+
+/**
+ * Parses and validates snapshot bytes received from a peer (nothing is
+ * trusted before this check). Returns the snapshot, or what is wrong with it.
+ */
+export function decodeSnapshot(bytes: Uint8Array, limits: SnapshotDataLimits): Snapshot | string {
   let parsed: unknown;
   try {
     parsed = JSON.parse(decoder.decode(bytes));
-  } catch {
-    return null;
+  } catch (error) {
+    return `not UTF-8 JSON (${error instanceof Error ? error.message : String(error)})`;
   }
-  if (typeof parsed !== 'object' || parsed === null) return null;
+  if (typeof parsed !== 'object' || parsed === null) return 'not a JSON object';
   const s = parsed as Record<string, unknown>;
-  if (!isIndex(s.index) || s.index < 1 || !isIndex(s.term) || s.term < 1) return null;
-  if (!isConfiguration(s.configuration)) return null;
-  if (!Array.isArray(s.sessions) || !s.sessions.every(isSession)) return null;
-  if (!('data' in s)) return null;
+  if (!isIndex(s.index) || s.index < 1 || !isIndex(s.term) || s.term < 1) return 'index or term missing or not a positive integer';
+  if (!isConfiguration(s.configuration)) return 'configuration missing or malformed';
+  if (!Array.isArray(s.sessions) || !s.sessions.every(isSession)) return 'sessions missing or malformed';
+  if (!('data' in s)) return 'data missing';
+  const problem = jsonLimitProblem(s.data, limits);
+  if (problem) return problem;
   const snapshot: Snapshot = { index: s.index, term: s.term, configuration: s.configuration, data: s.data as JsonValue, sessions: s.sessions };
   // Absent in snapshots from before membership requests were remembered.
   if (s.membershipChanges !== undefined) {
-    if (!Array.isArray(s.membershipChanges) || !s.membershipChanges.every(isMembershipChange)) return null;
+    if (!Array.isArray(s.membershipChanges) || !s.membershipChanges.every(isMembershipChange)) return 'membershipChanges malformed';
     snapshot.membershipChanges = s.membershipChanges;
   }
   return snapshot;

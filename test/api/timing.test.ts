@@ -34,8 +34,12 @@ describe('timing getters', () => {
     await sleep(120);
     expect(c.nodes.every((n) => n.state === 'follower')).toBe(true);
     timeout = 40;
-    // A message from a (fake) leader resets the election deadline, which reads the getter again.
-    for (const n of c.nodes) n.gotData('q', { from: 'q', to: n.address, term: '1', appendEntriesRequest: { prevLogIndex: '1', prevLogTerm: '1', leaderCommit: '1' } });
+    // A message from a leader (a member, as a node takes nothing from non-members) resets the election deadline,
+    // which reads the getter again.
+    for (const n of c.nodes) {
+      const from = n.address === 'a' ? 'b' : 'a';
+      n.gotData(from, { from, to: n.address, term: '1', appendEntriesRequest: { prevLogIndex: '1', prevLogTerm: '1', leaderCommit: '1' } });
+    }
     await waitLeader(c, 2000);
     c.end();
   });

@@ -24,10 +24,12 @@ async function failuresOf(runs: SimOptions[]): Promise<{ failures: string[]; res
 }
 
 const seedRange = (count: number, start = START) => Array.from({ length: count }, (_, i) => start + i);
+/** Runs take tens of seconds each on a quiet machine: generous room for a loaded one. */
+const LONG = { timeout: 15 * 60_000 };
 
 describe('deterministic simulation of the shipped node', () => {
   for (const nodes of [3, 5]) {
-    it(`${SEEDS} seeds with ${nodes} nodes (membership churn in half) keep every safety invariant and recover after healing`, async () => {
+    it(`${SEEDS} seeds with ${nodes} nodes (membership churn in half) keep every safety invariant and recover after healing`, LONG, async () => {
       const { failures, results } = await failuresOf(seedRange(SEEDS).map((seed) => ({ seed, nodes })));
       expect(failures, failures.join('\n')).toEqual([]);
       // The features and faults are exercised, not just present.
@@ -46,13 +48,13 @@ describe('deterministic simulation of the shipped node', () => {
     });
   }
 
-  it('long runs (4000 steps, 3 nodes) stay clean', async () => {
+  it('long runs (4000 steps, 3 nodes) stay clean', LONG, async () => {
     const { failures, results } = await failuresOf(seedRange(40).map((seed) => ({ seed, nodes: 3, steps: 4000 })));
     expect(failures, failures.join('\n')).toEqual([]);
     expect(results.reduce((sum, r) => sum + r.stats.wipes, 0)).toBeGreaterThan(10);
   });
 
-  it('long runs with 5 nodes (12000 steps) stay clean', async () => {
+  it('long runs with 5 nodes (12000 steps) stay clean', LONG, async () => {
     const { failures, results } = await failuresOf(seedRange(20).map((seed) => ({ seed, nodes: 5, steps: 12000 })));
     expect(failures, failures.join('\n')).toEqual([]);
     expect(results.reduce((sum, r) => sum + r.stats.snapshotsInstalled, 0)).toBeGreaterThan(0);
