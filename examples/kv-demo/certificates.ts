@@ -1,23 +1,16 @@
 /**
  * Makes a cluster CA and one certificate per node with `openssl`, for the
- * TCP transport's mutual TLS (docs/certificates.md explains every step):
- *
- *   npx tsx examples/kv-demo/certificates.ts --dir ./certs \
- *     --nodes 127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003 [--days 365]
- *
- * writes ca.pem, ca.key and for each node <host>_<port>.pem/.key, whose
- * certificate carries the subjectAltNames `URI:webraft://<address>` (what the
- * transport checks by default) and the host as IP or DNS name. With `--ca-dir`
- * it signs with an existing CA (ca.pem/ca.key there) instead of making one,
- * e.g. to add a node or renew certificates.
+ * TCP transport's mutual TLS (docs/certificates.md explains every step; the
+ * command line is make-certificates.ts). Each node certificate carries the
+ * subjectAltNames `URI:webraft://<address>` (what the transport checks by
+ * default) and the host as IP or DNS name.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseArgs, promisify } from 'node:util';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 const OPENSSL = process.env.OPENSSL ?? 'openssl';
@@ -108,23 +101,4 @@ export function mtlsSecurity(caFiles: string[], certFile: string, keyFile: strin
     cert: readFileSync(certFile, 'utf8'),
     key: readFileSync(keyFile, 'utf8'),
   };
-}
-
-// ------------------------------------------------------------------ CLI
-
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const { values } = parseArgs({ options: { dir: { type: 'string' }, nodes: { type: 'string' }, days: { type: 'string', default: '365' }, 'ca-dir': { type: 'string' } } });
-  if (!values.dir || !values.nodes) {
-    console.error('usage: certificates.ts --dir DIR --nodes host:port,host:port,... [--days 365] [--ca-dir DIR_WITH_ca.pem_AND_ca.key]');
-    process.exit(2);
-  }
-  const days = Number(values.days);
-  const addresses = values.nodes.split(',').filter(Boolean);
-  mkdirSync(values.dir, { recursive: true });
-  const ca = values['ca-dir'] ? { ca: join(values['ca-dir'], 'ca.pem'), caKey: join(values['ca-dir'], 'ca.key') } : await makeCa(values.dir, days);
-  for (const address of addresses) {
-    const cert = await makeNodeCertificate(values.dir, ca, address, days);
-    console.log(`${address}: ${cert.cert} ${cert.key}`);
-  }
-  console.log(`CA: ${ca.ca} (keep ${ca.caKey} offline; nodes need only ca.pem and their own pair)`);
 }
