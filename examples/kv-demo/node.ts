@@ -25,7 +25,7 @@ import { securityFlagOptions, securityFromFlags } from './security.js';
  * the number of keys while the log it frees grows with the threshold; see
  * docs/demo.md ("Snapshot threshold") for the measurement behind the value.
  */
-const DEFAULT_SNAPSHOT_THRESHOLD = 1000;
+const DEFAULT_SNAPSHOT_THRESHOLD = 100_000;
 
 const { values: args } = parseArgs({
   options: {
@@ -67,7 +67,7 @@ raft.listen('error', (error: unknown) => log('error:', error));
 const peerServer = new TcpRaftServer(raft, transport);
 await peerServer.listen();
 
-const http = createServer({ keepAliveTimeout: 60_000 }, createKvHttpHandler(raft, { debug: args.debug, statusExtra: () => ({ pid: process.pid, http: Number(args.http) }) }));
+const http = createServer({ keepAliveTimeout: 60_000 }, createKvHttpHandler(raft, { debug: args.debug, statusExtra: () => ({ pid: process.pid, http: Number(args.http), sent: raft.sentCounters(), received: { frames: peerServer.stats.frames, reads: peerServer.stats.reads } }) }));
 await new Promise<void>((resolve) => http.listen(Number(args.http), '127.0.0.1', resolve));
 log(`raft on ${args.id} (${description}, cluster ${transport.clusterId}), http on 127.0.0.1:${args.http}, data in ${dataDir}`);
 

@@ -67,3 +67,20 @@ describe('kv example HTTP API', () => {
     await new Promise((resolve) => other.close(resolve));
   });
 });
+
+describe('kv example snapshots', () => {
+  it('createSnapshot is a flat [key, value, ...] array that refresh restores, as it does the object form of earlier versions', async () => {
+    const source = new KvRaft('127.0.0.1:3', { peers: ['127.0.0.1:3'] }, null);
+    await waitFor(() => source.isLeader, 5000, 'the single node leads');
+    for (const [k, v] of [['b', '2'], ['a', '1'], ['c', '3']]) await source.propose({ op: 'set', key: k, value: v });
+    const flat = source.createSnapshot();
+    expect(flat).toEqual(['b', '2', 'a', '1', 'c', '3']);
+    source.end();
+    const restored = new KvRaft('127.0.0.1:4', { peers: [] }, null);
+    restored.emit('refresh', { index: 3, term: 1, data: flat }, () => {});
+    expect([...restored.map]).toEqual([['b', '2'], ['a', '1'], ['c', '3']]);
+    restored.emit('refresh', { index: 3, term: 1, data: { x: '9' } }, () => {});
+    expect([...restored.map]).toEqual([['x', '9']]);
+    restored.end();
+  });
+});

@@ -35,6 +35,10 @@ export class TcpNodeInstance extends NodeInstance {
   droppedBytes = 0;
   /** The last refusal or failure, for diagnostics (also reported through `onError`). */
   lastError: TcpTransportError | null = null;
+  /** Frames written to the socket, the socket writes that carried them, and their bytes. */
+  readonly sent = { frames: 0, writes: 0, bytes: 0 };
+  /** Connections opened (hello accepted). */
+  connects = 0;
 
   private readonly target: TcpAddress | null;
   private state: DialState = 'idle';
@@ -136,6 +140,9 @@ export class TcpNodeInstance extends NodeInstance {
     const socket = this.socket;
     if (this.state !== 'open' || socket === null || this.queue.length === 0 || socket.writableNeedDrain) return;
     const data = this.queue.length === 1 ? this.queue[0] : Buffer.concat(this.queue, this.queuedBytes);
+    this.sent.frames += this.queue.length;
+    this.sent.writes++;
+    this.sent.bytes += data.length;
     this.queue = [];
     this.queuedBytes = 0;
     socket.write(data);
@@ -254,6 +261,7 @@ export class TcpNodeInstance extends NodeInstance {
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     this.handshakeTimer = null;
     this.state = 'open';
+    this.connects++;
     this.backoffMs = this.transport.limits.minBackoffMs;
     this.lastError = null;
     this.scheduleFlush();

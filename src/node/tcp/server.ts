@@ -38,6 +38,8 @@ export interface TcpServerStats {
   idleClosed: number;
   /** Frames handed to the raft. */
   frames: number;
+  /** Data chunks read from accepted connections (one per socket read). */
+  reads: number;
 }
 
 /** How long a refused connection may take to read its refusal before it is closed. */
@@ -65,7 +67,7 @@ interface Connection {
 /** Accepts peers' connections and feeds their messages to `raft.gotData()`. */
 export class TcpRaftServer {
   readonly transport: TcpTransport;
-  readonly stats: TcpServerStats = { accepted: 0, refused: {}, idleClosed: 0, frames: 0 };
+  readonly stats: TcpServerStats = { accepted: 0, refused: {}, idleClosed: 0, frames: 0, reads: 0 };
   private readonly netServer: Server;
   private readonly tlsServer: TlsServer | null;
   private readonly connections = new Set<Connection>();
@@ -297,6 +299,7 @@ export class TcpRaftServer {
 
   private onFrames(connection: Connection, chunk: Buffer): void {
     const decoder = connection.decoder as FrameDecoder;
+    this.stats.reads++;
     let frames: Uint8Array[];
     try {
       frames = decoder.push(chunk);
