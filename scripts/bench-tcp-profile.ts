@@ -1,10 +1,9 @@
 /**
  * Reads the V8 CPU profiles that `npm run bench:tcp -- --cpu-prof DIR` leaves
- * (one per WebRaft node process) and prints where the busy time went: by
- * source file (through the bundle's source map) and by function, counting
- * only samples inside the measured part of the run (startup excluded).
+ * (one per WebRaft node and measured window) and prints where the busy time
+ * went: by source file (through the bundle's source map) and by function.
  *
- *   npx tsx scripts/bench-tcp-profile.ts DIR [--bundle /tmp/.../kv-node.mjs] [--skip-ms 4000] [--top 30]
+ *   npx tsx scripts/bench-tcp-profile.ts DIR [--bundle /tmp/.../kv-node.mjs] [--match 1234-] [--skip-ms 0] [--top 30]
  *
  * "busy" excludes (idle) and (program); native frames (writeBuffer, writev,
  * fdatasync...) count where V8 saw them, under the JS function that called them.
@@ -38,7 +37,7 @@ interface Profile {
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { perf: { type: 'boolean', default: false }, match: { type: 'string', default: '' }, bundle: { type: 'string' }, 'skip-ms': { type: 'string', default: '4000' }, 'tail-ms': { type: 'string', default: '1000' }, top: { type: 'string', default: '30' } },
+  options: { perf: { type: 'boolean', default: false }, match: { type: 'string', default: '' }, bundle: { type: 'string' }, 'skip-ms': { type: 'string', default: '0' }, 'tail-ms': { type: 'string', default: '0' }, top: { type: 'string', default: '30' } },
 });
 const dir = positionals[0];
 if (!dir) {
@@ -97,7 +96,7 @@ if (values.perf) {
   process.exit(0);
 }
 
-for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort()) {
+for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile') && f.includes(values.match)).sort()) {
   const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Profile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();

@@ -23,7 +23,8 @@
  *        --webraft-arg ARG (repeatable; passed to every kv node, e.g. --webraft-arg=--insecure-plaintext)
  *        --variant-arg ARG (repeatable; adds a second WebRaft cluster, "WebRaft-B", run with these
  *                           node args instead, interleaved like the others: an A/B comparison)
- *        --cpu-prof DIR (run the WebRaft nodes with node --cpu-prof, profiles in DIR; wall-clock samples)
+ *        --cpu-prof DIR (V8 CPU profiles of the WebRaft nodes over each measured window, in DIR:
+ *                        <pid>-<n>.cpuprofile; read them with scripts/bench-tcp-profile.ts)
  *        --perf DIR (record each WebRaft node's measured windows with `perf record -e cpu-clock:u`,
  *                    JS symbols from --perf-basic-prof; CPU-time samples, so a loaded machine does
  *                    not inflate syscalls; read them with scripts/bench-tcp-profile.ts --perf)
@@ -81,8 +82,12 @@ async function main(): Promise<void> {
   if (wanted.has('webraft')) {
     const started = performance.now();
     const script = await buildKvNode(dir);
-    const nodeFlags = flags['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${resolve(flags['cpu-prof'])}`] : [];
-    if (flags.perf) nodeFlags.push('--perf-basic-prof');
+    const nodeFlags = flags.perf ? ['--perf-basic-prof'] : [];
+    if (flags['cpu-prof']) {
+      mkdirSync(resolve(flags['cpu-prof']), { recursive: true });
+      flags['webraft-arg'].push(`--cpu-profile-dir=${resolve(flags['cpu-prof'])}`);
+      flags['variant-arg']?.push(`--cpu-profile-dir=${resolve(flags['cpu-prof'])}`);
+    }
     console.log(`WebRaft: examples/kv-demo/node.ts bundled with esbuild to ${script} in ${(performance.now() - started).toFixed(0)} ms; run with node ${process.version}${nodeFlags.length ? ' ' + nodeFlags.join(' ') : ''}; node args: ${flags['webraft-arg'].join(' ') || '(defaults: TLS-PSK, snapshot threshold of node.ts)'}`);
     systems.push(new WebRaftCluster({ dir, script, nodeFlags, nodeArgs: flags['webraft-arg'] }));
     if (flags['variant-arg']) {
@@ -135,11 +140,13 @@ async function main(): Promise<void> {
             onMeasureStart: () => {
               cpuStart = sample();
               if (flags.perf && system.name.startsWith('WebRaft')) recorders = startPerf(flags.perf, `${system.name}-${inflight}-r${repeat}`, pids);
+              if (flags['cpu-prof'] && system.name.startsWith('WebRaft')) for (const pid of pids) process.kill(pid, 'SIGUSR2');
             },
             onMeasureEnd: () => {
               cpuEnd = sample();
               for (const r of recorders) r.kill('SIGINT');
               recorders = [];
+              if (flags['cpu-prof'] && system.name.startsWith('WebRaft')) for (const pid of pids) process.kill(pid, 'SIGUSR2');
             },
           });
           nextKey.set(system.name, result.nextKey);

@@ -11,12 +11,14 @@
  * --insecure-plaintext. SIGHUP re-reads certificates or secrets.
  *
  * With --debug, FileStorage's repairs at load are logged (`storage: ...`) and
- * duplicate applies are counted (kv.ts). SIGTERM/SIGINT shut down cleanly.
+ * duplicate applies are counted (kv.ts). With --cpu-profile-dir DIR, SIGUSR2
+ * starts and stops a CPU profile (profiling.ts). SIGTERM/SIGINT shut down cleanly.
  */
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import { FileStorage, TcpRaftServer, TcpTransport } from 'webraft/node';
 import { createKvHttpHandler, KvRaft } from './kv.js';
+import { profileOnSignal } from './profiling.js';
 import { securityFlagOptions, securityFromFlags } from './security.js';
 
 /**
@@ -36,6 +38,7 @@ const { values: args } = parseArgs({
     'cluster-id': { type: 'string', default: 'kv-demo' },
     'snapshot-threshold': { type: 'string', default: String(DEFAULT_SNAPSHOT_THRESHOLD) },
     debug: { type: 'boolean', default: false },
+    'cpu-profile-dir': { type: 'string' },
     ...securityFlagOptions,
   },
 });
@@ -72,6 +75,9 @@ await new Promise<void>((resolve) => http.listen(Number(args.http), '127.0.0.1',
 log(`raft on ${args.id} (${description}, cluster ${transport.clusterId}), http on 127.0.0.1:${args.http}, data in ${dataDir}`);
 
 // ------------------------------------------------------------------ signals
+
+// --cpu-profile-dir: SIGUSR2 starts a CPU profile, the next SIGUSR2 writes it (benchmarks).
+if (args['cpu-profile-dir']) profileOnSignal(args['cpu-profile-dir'], log);
 
 process.on('SIGHUP', () => {
   try {
