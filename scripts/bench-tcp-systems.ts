@@ -56,7 +56,7 @@ export interface BenchSystem {
   request(i: number): Buffer;
   /** Process ids of the servers (for CPU accounting). */
   pids(): number[];
-  /** Counters summed over the members (WebRaft: peer frames and socket writes), or null. */
+  /** Counters summed over the members (WebRaft: peer frames, socket writes and reads, fsyncs), or null. */
   counters?(): Promise<Record<string, number>>;
   stop(): Promise<void>;
 }
@@ -148,12 +148,13 @@ export class WebRaftCluster implements BenchSystem {
   }
 
   async counters(): Promise<Record<string, number>> {
-    const total = { frames: 0, writes: 0, reads: 0 };
+    const total = { frames: 0, writes: 0, reads: 0, fsyncs: 0 };
     for (const m of this.members) {
       const status = await postJson(m.http, '/status', null, 'GET');
       total.frames += status.sent.frames;
       total.writes += status.sent.writes;
       total.reads += status.received.reads;
+      total.fsyncs += status.storage.logSyncs + status.storage.fileSyncs + status.storage.dirSyncs;
     }
     return total;
   }

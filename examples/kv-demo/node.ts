@@ -70,7 +70,7 @@ raft.listen('error', (error: unknown) => log('error:', error));
 const peerServer = new TcpRaftServer(raft, transport);
 await peerServer.listen();
 
-const http = createServer({ keepAliveTimeout: 60_000 }, createKvHttpHandler(raft, { debug: args.debug, statusExtra: () => ({ pid: process.pid, http: Number(args.http), sent: raft.sentCounters(), received: { frames: peerServer.stats.frames, reads: peerServer.stats.reads } }) }));
+const http = createServer({ keepAliveTimeout: 60_000 }, createKvHttpHandler(raft, { debug: args.debug, statusExtra: () => ({ pid: process.pid, http: Number(args.http), sent: raft.sentCounters(), received: { frames: peerServer.stats.frames, reads: peerServer.stats.reads }, storage: storage.stats }) }));
 await new Promise<void>((resolve) => http.listen(Number(args.http), '127.0.0.1', resolve));
 log(`raft on ${args.id} (${description}, cluster ${transport.clusterId}), http on 127.0.0.1:${args.http}, data in ${dataDir}`);
 
