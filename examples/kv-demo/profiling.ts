@@ -15,7 +15,7 @@ export function profileOnSignal(dir: string, log: (...parts: unknown[]) => void)
   let running = false;
   let count = 0;
   const post = (method: string, params?: object) =>
-    new Promise<any>((resolve, reject) => session.post(method, params ?? {}, (error, result) => (error ? reject(error) : resolve(result))));
+    new Promise<{ profile?: unknown }>((resolve, reject) => session.post(method, params ?? {}, (error, result) => (error ? reject(error) : resolve(result as { profile?: unknown }))));
   process.on('SIGUSR2', () => {
     const toggle = running
       ? post('Profiler.stop').then(({ profile }) => {
