@@ -250,3 +250,13 @@ describe('frames after the handshake', () => {
     expect(cluster.errors.get(target)!.some((e) => e.code === 'LIMIT_EXCEEDED' && e.peer === '127.0.0.1:40003')).toBe(true);
   });
 });
+
+describe('accept failures', () => {
+  it('an error from the listening socket after listen (EMFILE when descriptors run out) is reported as ACCEPT_FAILED, the node keeps serving', async () => {
+    cluster = await mtls();
+    const server = cluster.servers[0] as unknown as { netServer: import('node:net').Server };
+    expect(() => server.netServer.emit('error', Object.assign(new Error('accept EMFILE'), { code: 'EMFILE' }))).not.toThrow();
+    expect(cluster.errors.get(cluster.addresses[0])!.map((e) => e.code)).toContain('ACCEPT_FAILED');
+    await commitEverywhere(cluster, 'after an accept failure');
+  });
+});

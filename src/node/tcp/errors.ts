@@ -36,6 +36,8 @@ export type TcpErrorCode =
   | 'IDLE_TIMEOUT'
   /** The peer sent something the protocol does not allow at that point (data from a server after its accept, a malformed frame header). */
   | 'PROTOCOL_VIOLATION'
+  /** The server could not accept a connection (out of file descriptors, say); it keeps listening. */
+  | 'ACCEPT_FAILED'
   /** A warning, not a failure: a server listens in `insecure-plaintext` mode. */
   | 'INSECURE_PLAINTEXT';
 

@@ -127,6 +127,10 @@ export class TcpRaftServer {
       this.netServer.once('error', reject);
       this.netServer.listen(port, host, () => {
         this.netServer.off('error', reject);
+        // Later errors (a failed accept when file descriptors run out) must not end the process.
+        this.netServer.on('error', (error: Error & { code?: string }) => {
+          this.transport.report(new TcpTransportError('ACCEPT_FAILED', `${host}:${port}: ${error.code ?? ''} ${error.message}`, this.raft.address));
+        });
         const address = this.netServer.address();
         resolve(typeof address === 'object' && address ? address.port : port);
       });
