@@ -76,7 +76,8 @@ function perfCategory(symbol: string): string {
 if (values.perf) {
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.data') && f.includes(values.match)).sort()) {
     const report = spawnSync('perf', ['report', '-i', join(dir, file), '--stdio', '--sort', 'sym', '-F', 'overhead,sym', '--percent-limit', '0'], { encoding: 'utf8', maxBuffer: 1 << 28 });
-    const samples = Number(/# Samples: (\d+)/.exec(report.stdout)?.[1] ?? 0);
+    const count = /# Samples: ([\d.]+)([KM]?)/.exec(report.stdout);
+    const samples = count ? Number(count[1]) * (count[2] === 'K' ? 1e3 : count[2] === 'M' ? 1e6 : 1) : 0;
     const byCategory = new Map<string, number>();
     const bySymbol: [string, number][] = [];
     for (const line of report.stdout.split('\n')) {
