@@ -1,13 +1,14 @@
 /**
  * Makes a cluster CA and one certificate per node with `openssl`, for the
  * TCP transport's mutual TLS (docs/certificates.md explains every step; the
- * command line is make-certificates.ts). Each node certificate carries the
+ * command line is make-certificates.ts; security.ts's mtlsSecurity() reads the
+ * files into the transport's option). Each node certificate carries the
  * subjectAltNames `URI:webraft://<address>` (what the transport checks by
  * default) and the host as IP or DNS name.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -91,14 +92,4 @@ export async function opensslAvailable(): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** The mtls security option of the TCP transport from certificate files. */
-export function mtlsSecurity(caFiles: string[], certFile: string, keyFile: string) {
-  return {
-    mode: 'mtls' as const,
-    ca: caFiles.map((file) => readFileSync(file, 'utf8')),
-    cert: readFileSync(certFile, 'utf8'),
-    key: readFileSync(keyFile, 'utf8'),
-  };
 }

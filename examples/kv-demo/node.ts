@@ -18,7 +18,6 @@ import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import { FileStorage, TcpRaftServer, TcpTransport } from 'webraft/node';
 import { createKvHttpHandler, KvRaft } from './kv.js';
-import { profileOnSignal } from './profiling.js';
 import { securityFlagOptions, securityFromFlags } from './security.js';
 
 /**
@@ -77,7 +76,7 @@ log(`raft on ${args.id} (${description}, cluster ${transport.clusterId}), http o
 // ------------------------------------------------------------------ signals
 
 // --cpu-profile-dir: SIGUSR2 starts a CPU profile, the next SIGUSR2 writes it (benchmarks).
-if (args['cpu-profile-dir']) profileOnSignal(args['cpu-profile-dir'], log);
+if (args['cpu-profile-dir']) (await import('./profiling.js')).profileOnSignal(args['cpu-profile-dir'], log);
 
 process.on('SIGHUP', () => {
   try {

@@ -18,7 +18,6 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, linkSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { TcpSecurity } from 'webraft/node';
-import { mtlsSecurity } from './certificates.js';
 
 /** The security flags of node.ts. */
 export interface SecurityFlags {
@@ -80,6 +79,16 @@ export function ensurePskFile(file: string): boolean {
   } finally {
     rmSync(temp, { force: true });
   }
+}
+
+/** The mtls security option of the TCP transport from certificate files (CA files first). */
+export function mtlsSecurity(caFiles: string[], certFile: string, keyFile: string): TcpSecurity {
+  return {
+    mode: 'mtls',
+    ca: caFiles.map((file) => readFileSync(file, 'utf8')),
+    cert: readFileSync(certFile, 'utf8'),
+    key: readFileSync(keyFile, 'utf8'),
+  };
 }
 
 /** The security option the flags ask for, and a description for the log. */

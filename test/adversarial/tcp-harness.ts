@@ -20,7 +20,8 @@ import {
   type TcpTransportError,
   type TcpTransportOptions,
 } from 'webraft/node';
-import { makeClusterCertificates, mtlsSecurity, type ClusterCertificates } from '../../examples/kv-demo/certificates.js';
+import { makeClusterCertificates, type ClusterCertificates } from '../../examples/kv-demo/certificates.js';
+import { mtlsSecurity } from '../../examples/kv-demo/security.js';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve) => {

@@ -217,18 +217,21 @@ describe('idle and slowloris connections are closed', () => {
     expect(reported.map((e) => e.peer)).toEqual(['127.0.0.1:40002']);
   });
 
-  it('300 idle connections: at most maxHandshakes are held at a time and every one is closed', async () => {
+  it('300 idle connections: at most maxHandshakes are handshaking at a time and every one is closed', async () => {
     cluster = await mtls(short);
     const target = cluster.addresses[1];
     const server = cluster.servers[1];
     let most = 0;
-    const watcher = setInterval(() => (most = Math.max(most, server.connectionCount)), 1);
+    const watcher = setInterval(() => (most = Math.max(most, server.handshakeCount)), 1);
     const flood = await Promise.all(Array.from({ length: 300 }, () => attacker(target)));
     await Promise.all(flood.map(closed));
     clearInterval(watcher);
     const refused = server.stats.refused;
-    expect((refused.TOO_MANY_HANDSHAKES ?? 0) + (refused.HANDSHAKE_TIMEOUT ?? 0)).toBe(300);
-    expect(most).toBeLessThanOrEqual(2 + TCP_DEFAULTS.maxHandshakes);
+    // Every flood connection was closed for one of these two reasons (the peers' own redials, which the short
+    // idle timeout causes, may add a few more).
+    expect((refused.TOO_MANY_HANDSHAKES ?? 0) + (refused.HANDSHAKE_TIMEOUT ?? 0)).toBeGreaterThanOrEqual(300);
+    expect(refused.HANDSHAKE_TIMEOUT ?? 0).toBeGreaterThanOrEqual(1);
+    expect(most).toBeLessThanOrEqual(TCP_DEFAULTS.maxHandshakes);
     await commitEverywhere(cluster, 'after 300 idle connections');
   });
 });

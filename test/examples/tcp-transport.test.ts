@@ -7,7 +7,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { encode, encodeFrame } from 'webraft/binary';
 import { TcpNodeInstance, TcpRaftServer, TcpTransport, TcpTransportError, type TcpTransportError as TcpError } from 'webraft/node';
-import { mtlsSecurity } from '../../examples/kv-demo/certificates.js';
+import { mtlsSecurity } from '../../examples/kv-demo/security.js';
 import {
   certificatesFor,
   collect,
