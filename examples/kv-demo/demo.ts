@@ -10,16 +10,23 @@
  * 5. reads EVERY acknowledged key back from EVERY node (linearizable GETs)
  *    and exits non-zero if any acknowledged write is missing or wrong.
  *
+ * Peers authenticate each other with mutual TLS: the demo makes a CA and one
+ * certificate per node with openssl in its temp dir (--security psk uses a
+ * generated cluster secret instead; --security insecure-plaintext none).
+ *
  * Flags: --nodes N (3)  --base-port P (free ports)  --writes W (600)
- *        --duration S (20)  --concurrency C (8)  --snapshot-threshold T (200)  --keep
+ *        --duration S (20)  --concurrency C (8)  --snapshot-threshold T (200)
+ *        --security mtls|psk|insecure-plaintext (mtls)  --keep
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, closeSync, rmSync } from 'node:fs';
+import { mkdtempSync, openSync, closeSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { certificateStem, makeClusterCertificates } from './certificates.js';
 
 // ------------------------------------------------------------------ options
 
@@ -31,13 +38,18 @@ const { values: flags } = parseArgs({
     duration: { type: 'string', default: '20' },
     concurrency: { type: 'string', default: '8' },
     'snapshot-threshold': { type: 'string', default: '200' },
+    security: { type: 'string', default: 'mtls' },
     keep: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
 if (flags.help) {
-  console.log('usage: npm run demo -- [--nodes 3] [--base-port P] [--writes 600] [--duration 20] [--concurrency 8] [--snapshot-threshold 200] [--keep]');
+  console.log('usage: npm run demo -- [--nodes 3] [--base-port P] [--writes 600] [--duration 20] [--concurrency 8] [--snapshot-threshold 200] [--security mtls|psk|insecure-plaintext] [--keep]');
   process.exit(0);
+}
+if (!['mtls', 'psk', 'insecure-plaintext'].includes(String(flags.security))) {
+  console.error(`--security must be mtls, psk or insecure-plaintext, got ${flags.security}`);
+  process.exit(2);
 }
 const NODES = Math.max(1, Number(flags.nodes));
 const WRITES = Math.max(1, Number(flags.writes));
@@ -94,13 +106,38 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** The security flags of every node (set up in main). */
+let securityArgs: (node: Node) => string[] = () => [];
+
+/** Makes what the --security mode needs (certificates or a secret) in the work dir; returns a line for the log. */
+async function setUpSecurity(): Promise<string> {
+  if (flags.security === 'insecure-plaintext') {
+    securityArgs = () => ['--insecure-plaintext'];
+    return 'peers NOT authenticated (--security insecure-plaintext)';
+  }
+  if (flags.security === 'psk') {
+    const file = join(workdir, 'cluster.psk');
+    writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+    securityArgs = () => ['--psk-file', file];
+    return `peers authenticated with TLS-PSK (cluster secret in ${file})`;
+  }
+  const dir = join(workdir, 'certs');
+  const started = now();
+  const certs = await makeClusterCertificates(dir, nodes.map((n) => n.id), 7);
+  securityArgs = (node) => {
+    const own = certs.nodes.get(node.id) as { cert: string; key: string };
+    return ['--tls-ca', certs.ca, '--tls-cert', own.cert, '--tls-key', own.key];
+  };
+  return `peers authenticated with mutual TLS (CA and ${nodes.length} certificates made in ${ms(now() - started)} in ${dir}: ca.pem, ${certificateStem(nodes[0].id)}.pem, ...)`;
+}
+
 function start(node: Node): void {
   const fd = openSync(node.log, 'a');
   const peers = nodes.map((n) => n.id).join(',');
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', NODE_SCRIPT, '--id', node.id, '--peers', peers, '--http', String(node.http), '--data', node.data,
-      '--snapshot-threshold', String(flags['snapshot-threshold'])],
+      '--snapshot-threshold', String(flags['snapshot-threshold']), ...securityArgs(node)],
     { cwd: REPO, stdio: ['ignore', fd, fd], env: { ...process.env, TSX_TSCONFIG_PATH: join(REPO, 'tsconfig.json') } },
   );
   closeSync(fd);
@@ -391,6 +428,7 @@ async function main(): Promise<number> {
   }
   console.log(`WebRaft kv demo: ${NODES} nodes, ${WRITES} writes over ${DURATION_MS / 1000} s, ${CONCURRENCY} in parallel (data in ${workdir})`);
   for (const n of nodes) console.log(`  ${n.name}  raft ${n.id}  http 127.0.0.1:${n.http}`);
+  console.log(`  ${await setUpSecurity()}`);
   for (const n of nodes) start(n);
   const first = await waitForLeader(30_000);
   leaderName = first.node.name;

@@ -1,28 +1,32 @@
 /**
- * One key-value node: a Raft node over TCP with durable FileStorage, and a
- * small HTTP API on 127.0.0.1.
+ * One key-value node: a Raft node over the authenticated TCP transport, with
+ * durable FileStorage and a small HTTP API on 127.0.0.1 (see kv.ts).
  *
  *   npx tsx examples/kv-demo/node.ts --id 127.0.0.1:7001 \
- *     --peers 127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003 --http 8001 --data /tmp/kv1
+ *     --peers 127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003 --http 8001 --data /tmp/kv/n1
  *
- * HTTP API (any node answers every request; no redirects):
- *   PUT    /kv/:key   body = value -> 200 {index, term}  (propose; a follower forwards to the leader)
- *   GET    /kv/:key               -> 200 {key, value} | 404  (linearizable: readBarrier asks the leader)
- *   DELETE /kv/:key               -> 200 {index, term}
- *   GET    /status                -> raft.status() + {keys, pid, http}
- *   GET    /kv                    -> 200 {lastApplied, entries: [[key, value], ...]} in the order keys
- *                                    were first applied; local state, no read barrier (--debug only)
- * With --debug, FileStorage's repairs at load are logged (`storage: ...`), and a `set` applied for a key that already holds that value also
- * counts `__dup__/<key>` (the crash test writes each key once, so any such key
- * means a command was applied twice).
- * Errors: 503 {code, message} (NO_LEADER, TIMEOUT, LEADERSHIP_LOST, ...).
+ * Peers authenticate each other (security.ts): by default with TLS-PSK and a
+ * secret file next to the data directory, created on first start; or mutual
+ * TLS with --tls-ca/--tls-cert/--tls-key; plaintext only with
+ * --insecure-plaintext. SIGHUP re-reads certificates or secrets.
+ *
+ * With --debug, FileStorage's repairs at load are logged (`storage: ...`) and
+ * duplicate applies are counted (kv.ts). With --cpu-profile-dir DIR, SIGUSR2
+ * starts and stops a CPU profile (profiling.ts). SIGTERM/SIGINT shut down cleanly.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
-import { RaftInterface, type NodeInstance } from 'webraft';
-import { FileStorage, TcpNodeInstance, TcpRaftServer } from 'webraft/node';
+import { FileStorage, TcpRaftServer, TcpTransport } from 'webraft/node';
+import { createKvHttpHandler, KvRaft } from './kv.js';
+import { securityFlagOptions, securityFromFlags } from './security.js';
 
-type Command = { op: 'set'; key: string; value: string } | { op: 'del'; key: string };
+/**
+ * Snapshot every this many applied entries by default. A snapshot of this
+ * example copies, serializes and fsyncs the whole map, so its cost grows with
+ * the number of keys while the log it frees grows with the threshold; see
+ * docs/demo.md ("Snapshot threshold") for the measurement behind the value.
+ */
+const DEFAULT_SNAPSHOT_THRESHOLD = 100_000;
 
 const { values: args } = parseArgs({
   options: {
@@ -30,114 +34,58 @@ const { values: args } = parseArgs({
     peers: { type: 'string' },
     http: { type: 'string' },
     data: { type: 'string' },
-    'snapshot-threshold': { type: 'string', default: '1000' },
+    'cluster-id': { type: 'string', default: 'kv-demo' },
+    'snapshot-threshold': { type: 'string', default: String(DEFAULT_SNAPSHOT_THRESHOLD) },
     debug: { type: 'boolean', default: false },
+    'cpu-profile-dir': { type: 'string' },
+    ...securityFlagOptions,
   },
 });
 if (!args.id || !args.peers || !args.http || !args.data) {
-  console.error('usage: node.ts --id host:port --peers a,b,c --http PORT --data DIR [--snapshot-threshold N] [--debug]');
+  console.error(
+    'usage: node.ts --id host:port --peers a,b,c --http PORT --data DIR [--cluster-id ID] [--snapshot-threshold N] [--debug]\n' +
+      '               [--tls-ca FILE[,FILE] --tls-cert FILE --tls-key FILE | --psk-file FILE | --insecure-plaintext]',
+  );
   process.exit(2);
 }
-
-class KvRaft extends RaftInterface {
-  readonly map = new Map<string, string>();
-
-  createInstance(address: string): NodeInstance {
-    return new TcpNodeInstance(address, this);
-  }
-
-  override createSnapshot(): Record<string, string> {
-    return Object.fromEntries(this.map);
-  }
-}
+const dataDir = args.data;
 
 const log = (...parts: unknown[]) => console.log(new Date().toISOString(), args.id, ...parts);
 
-// --debug: log what FileStorage repairs at load (torn tails, leftover files of an interrupted rewrite).
-const storage = new FileStorage(args.data, args.debug ? { logger: { warn: (message) => log('storage:', message) } } : {});
-const raft = new KvRaft(args.id, {
-  peers: args.peers.split(',').filter(Boolean),
-  storage,
-  snapshotThreshold: Number(args['snapshot-threshold']),
+const { security, description } = securityFromFlags(args, dataDir);
+const transport = new TcpTransport({
+  clusterId: args['cluster-id'],
+  security,
+  onError: (error) => log(`tcp ${error.code}: ${error.message}`),
 });
 
-raft.listen('apply', (entry) => {
-  const command = entry.command as Command;
-  if (command.op === 'set') {
-    if (args.debug && raft.map.get(command.key) === command.value) {
-      const dup = `__dup__/${command.key}`;
-      raft.map.set(dup, String(Number(raft.map.get(dup) ?? 0) + 1));
-    }
-    raft.map.set(command.key, command.value);
-  }
-  else if (command.op === 'del') raft.map.delete(command.key);
-});
-raft.listen('refresh', (snapshot) => {
-  raft.map.clear();
-  for (const [key, value] of Object.entries((snapshot.data ?? {}) as Record<string, string>)) raft.map.set(key, value);
-  log(`restored snapshot at index ${snapshot.index} (${raft.map.size} keys)`);
-});
+// --debug: log what FileStorage repairs at load (torn tails, leftover files of an interrupted rewrite).
+const storage = new FileStorage(dataDir, args.debug ? { logger: { warn: (message) => log('storage:', message) } } : {});
+const raft = new KvRaft(args.id, { peers: args.peers.split(',').filter(Boolean), storage, snapshotThreshold: Number(args['snapshot-threshold']) }, transport, args.debug);
+raft.listen('refresh', (snapshot) => log(`restored snapshot at index ${snapshot.index} (${raft.map.size} keys)`));
 raft.listen('state changed', (state) => log(`now ${state} (term ${raft.currentTerm})`));
 raft.listen('error', (error: unknown) => log('error:', error));
 
-const peerServer = new TcpRaftServer(raft);
+const peerServer = new TcpRaftServer(raft, transport);
 await peerServer.listen();
 
-// ------------------------------------------------------------------ HTTP API
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body) + '\n');
-}
-
-function readBody(req: IncomingMessage, limit = 1 << 20): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) reject(Object.assign(new Error('body too large'), { status: 413, code: 'TOO_LARGE' }));
-      else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://localhost');
-  if (url.pathname === '/status' && req.method === 'GET') {
-    return send(res, 200, { ...raft.status(), keys: raft.map.size, pid: process.pid, http: Number(args.http) });
-  }
-  if (url.pathname === '/kv' && req.method === 'GET' && args.debug) {
-    return send(res, 200, { lastApplied: raft.status().lastApplied, entries: [...raft.map] });
-  }
-  const match = /^\/kv\/(.+)$/.exec(url.pathname);
-  if (!match) return send(res, 404, { code: 'NOT_FOUND', message: 'try /kv/:key or /status' });
-  const key = decodeURIComponent(match[1]);
-  switch (req.method) {
-    case 'GET':
-      await raft.readBarrier();
-      if (!raft.map.has(key)) return send(res, 404, { code: 'NOT_FOUND', message: `no key ${key}` });
-      return send(res, 200, { key, value: raft.map.get(key) });
-    case 'PUT':
-      return send(res, 200, await raft.propose({ op: 'set', key, value: await readBody(req) } satisfies Command));
-    case 'DELETE':
-      return send(res, 200, await raft.propose({ op: 'del', key } satisfies Command));
-    default:
-      return send(res, 405, { code: 'METHOD_NOT_ALLOWED', message: `${req.method} not supported` });
-  }
-}
-
-const http = createServer((req, res) => {
-  handle(req, res).catch((error: { code?: string; message?: string; status?: number }) => {
-    if (!res.headersSent) send(res, error.status ?? 503, { code: error.code ?? 'ERROR', message: error.message ?? String(error) });
-  });
-});
+const http = createServer({ keepAliveTimeout: 60_000 }, createKvHttpHandler(raft, { debug: args.debug, statusExtra: () => ({ pid: process.pid, http: Number(args.http), sent: raft.sentCounters(), received: { frames: peerServer.stats.frames, reads: peerServer.stats.reads }, storage: storage.stats }) }));
 await new Promise<void>((resolve) => http.listen(Number(args.http), '127.0.0.1', resolve));
-log(`raft on ${args.id}, http on 127.0.0.1:${args.http}, data in ${args.data}`);
+log(`raft on ${args.id} (${description}, cluster ${transport.clusterId}), http on 127.0.0.1:${args.http}, data in ${dataDir}`);
 
-// ------------------------------------------------------------------ shutdown
+// ------------------------------------------------------------------ signals
+
+// --cpu-profile-dir: SIGUSR2 starts a CPU profile, the next SIGUSR2 writes it (benchmarks).
+if (args['cpu-profile-dir']) (await import('./profiling.js')).profileOnSignal(args['cpu-profile-dir'], log);
+
+process.on('SIGHUP', () => {
+  try {
+    transport.setSecurity(securityFromFlags(args, dataDir).security);
+    log('SIGHUP: reloaded certificates/secrets; new connections use them');
+  } catch (error) {
+    log('SIGHUP: reload failed, keeping the old ones:', (error as Error).message);
+  }
+});
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
