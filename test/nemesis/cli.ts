@@ -7,8 +7,8 @@
  *   --faults a,b,...      partition,pause,crash,clock,membership (default all), or none
  *   --seed S              the fault schedule's seed (default random; printed)
  *   --lease-reads on|off|auto   lease-based reads (default auto: decided by the seed)
- *   --rate R              target operations per second (default 120)
- *   --clients C           concurrent clients (default 2 per node)
+ *   --rate R              target operations per second (default 200)
+ *   --clients C           concurrent clients (default 3 per node)
  *   --timeout MS          a client gives up on an operation after this (default 2500)
  *   --snapshot-threshold  entries between snapshots (default 500)
  *   --results DIR         results root (default tmp/nemesis); the run writes DIR/seed-<seed>/
@@ -28,7 +28,7 @@ const { values } = parseArgs({
     faults: { type: 'string', default: FAULT_GROUPS.join(',') },
     seed: { type: 'string' },
     'lease-reads': { type: 'string', default: 'auto' },
-    rate: { type: 'string', default: '120' },
+    rate: { type: 'string', default: '200' },
     clients: { type: 'string' },
     timeout: { type: 'string', default: '2500' },
     'snapshot-threshold': { type: 'string', default: '500' },
@@ -68,12 +68,12 @@ const report = await runNemesis({
   leaseReads,
   unsafeLocalReads: values['unsafe-local-reads'],
   rate: positive('rate', values.rate),
-  clients: values.clients !== undefined ? Math.trunc(positive('clients', values.clients)) : 2 * nodes,
+  clients: values.clients !== undefined ? Math.trunc(positive('clients', values.clients)) : 3 * nodes,
   timeoutMs: positive('timeout', values.timeout),
   snapshotThreshold: Math.trunc(positive('snapshot-threshold', values['snapshot-threshold'])),
   resultsRoot: values.results,
   keepData: values['keep-data'],
-  progressEveryMs: 2000,
+  progressEveryMs: positive('time', values.time) > 300 ? 10_000 : 2000,
   log: (line) => console.log(line),
   command,
 });

@@ -124,6 +124,13 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisReport
     clearInterval(progress);
     durationMs = now();
     for (const problem of nemesis.problems) anomalies.push({ kind: 'membership', summary: problem, details: [] });
+    // Every voter must run for the checks below (a restart that failed during the run gets one more try).
+    for (const name of cluster.voters) {
+      const i = cluster.indexOf(name);
+      if (i < 0 || cluster.processes[i].state !== 'down') continue;
+      log(`${name} is a voter but not running after the heal: starting it`);
+      await cluster.start(i).catch((error: unknown) => anomalies.push({ kind: 'not-converged', summary: `voter ${name} cannot be started after the heal: ${String(error)}`, details: [] }));
+    }
 
     const converged = await waitForConvergence(cluster, 60_000);
     if (!converged.ok) anomalies.push({ kind: 'not-converged', summary: converged.reason, details: [] });
