@@ -11,6 +11,8 @@
  *   --clients C           concurrent clients (default 3 per node)
  *   --timeout MS          a client gives up on an operation after this (default 2500)
  *   --snapshot-threshold  entries between snapshots (default 500)
+ *   --heartbeat-ms MS     the nodes' heartbeatFrequency (default 100)
+ *   --election-timeout-ms MS  the nodes' heartbeatTimeout and electionTimeout (default 1000)
  *   --results DIR         results root (default tmp/nemesis); the run writes DIR/seed-<seed>/
  *   --keep-data           keep the nodes' data directories
  *   --unsafe-local-reads  the planted bug: reads skip readBarrier(); the run must report a violation
@@ -32,6 +34,8 @@ const { values } = parseArgs({
     clients: { type: 'string' },
     timeout: { type: 'string', default: '2500' },
     'snapshot-threshold': { type: 'string', default: '500' },
+    'heartbeat-ms': { type: 'string', default: '100' },
+    'election-timeout-ms': { type: 'string', default: '1000' },
     results: { type: 'string', default: DEFAULT_RESULTS_ROOT },
     'keep-data': { type: 'boolean', default: false },
     'unsafe-local-reads': { type: 'boolean', default: false },
@@ -58,6 +62,16 @@ if (!['on', 'off', 'auto'].includes(lease)) fail('--lease-reads is on, off or au
 // auto: odd seeds run with lease reads, so a series of seeds covers both.
 const leaseReads = lease === 'on' || (lease === 'auto' && seed % 2 === 1);
 
+// Ctrl-C: kill the node processes before leaving.
+const interrupted = new AbortController();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`nemesis: ${signal}, stopping the cluster`);
+    interrupted.abort();
+    setTimeout(() => process.exit(130), 3000).unref();
+  });
+}
+
 const argv = process.argv.slice(2);
 const command = `npm run nemesis -- ${argv.filter((a, i) => a !== '--seed' && argv[i - 1] !== '--seed').join(' ')} --seed ${seed}`.replace(/\s+/g, ' ');
 const report = await runNemesis({
@@ -71,6 +85,9 @@ const report = await runNemesis({
   clients: values.clients !== undefined ? Math.trunc(positive('clients', values.clients)) : 3 * nodes,
   timeoutMs: positive('timeout', values.timeout),
   snapshotThreshold: Math.trunc(positive('snapshot-threshold', values['snapshot-threshold'])),
+  heartbeatMs: positive('heartbeat-ms', values['heartbeat-ms']),
+  electionTimeoutMs: positive('election-timeout-ms', values['election-timeout-ms']),
+  signal: interrupted.signal,
   resultsRoot: values.results,
   keepData: values['keep-data'],
   progressEveryMs: positive('time', values.time) > 300 ? 10_000 : 2000,

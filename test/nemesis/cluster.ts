@@ -26,6 +26,8 @@ export interface ClusterOptions {
   leaseReads: boolean;
   unsafeLocalReads: boolean;
   snapshotThreshold: number;
+  heartbeatMs: number;
+  electionTimeoutMs: number;
   /** ms since the start of the run. */
   now: () => number;
   log: (line: string) => void;
@@ -64,6 +66,7 @@ export class Cluster {
   private pollTimer: ReturnType<typeof setInterval> | null = null;
   private readonly polling = new Set<number>();
   private stopping = false;
+  private stopped: Promise<void> | null = null;
 
   private constructor(
     readonly options: ClusterOptions,
@@ -125,6 +128,8 @@ export class Cluster {
       leaseReads: this.options.leaseReads,
       unsafeLocalReads: this.options.unsafeLocalReads,
       snapshotThreshold: this.options.snapshotThreshold,
+      heartbeatMs: this.options.heartbeatMs,
+      electionTimeoutMs: this.options.electionTimeoutMs,
       timeoutMs: 30_000,
     });
     const port = this.processes[i].clientPort;
@@ -172,7 +177,13 @@ export class Cluster {
     return this.voters.map((name) => this.indexOf(name)).filter((i) => i >= 0 && this.isRunning(i));
   }
 
-  async stopAll(): Promise<void> {
+  /** Kills every process and closes the proxies (once; later calls wait for the first). */
+  stopAll(): Promise<void> {
+    this.stopped ??= this.stopEverything();
+    return this.stopped;
+  }
+
+  private async stopEverything(): Promise<void> {
     this.stopping = true;
     this.stopPolling();
     await Promise.all(this.processes.map((_, i) => this.kill(i)));

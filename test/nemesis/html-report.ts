@@ -53,6 +53,7 @@ h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 8p
 .bad { color: #fff; background: #c0392b; padding: 2px 10px; border-radius: 10px; }
 code, pre { font: 12px/1.4 ui-monospace, monospace; } pre { background: #f6f6f6; padding: 10px; overflow-x: auto; white-space: pre-wrap; }
 table { border-collapse: collapse; } td, th { border: 1px solid #ddd; padding: 3px 10px; text-align: right; } td:first-child, th:first-child { text-align: left; }
+table.facts td { text-align: left; }
 .grid { display: grid; grid-template-columns: auto auto; gap: 24px; align-items: start; justify-content: start; }
 .legend span { display: inline-block; margin-right: 14px; } .legend i { display: inline-block; width: 12px; height: 12px; margin-right: 4px; vertical-align: -1px; }
 svg text { font: 11px system-ui, sans-serif; fill: #444; }
@@ -63,7 +64,7 @@ svg text { font: 11px system-ui, sans-serif; fill: #444; }
 <h2>Figures</h2>
 <div class="grid"><table><tr><th>operations</th><th>ok</th><th>fail</th><th>info</th><th>total</th></tr>
 ${row('read', o.read)}${row('write', o.write)}${row('cas', o.cas)}</table>
-<table>
+<table class="facts">
 <tr><td>operations</td><td>${stats.total} (${(stats.total / seconds).toFixed(0)}/s)</td></tr>
 <tr><td>acknowledged writes</td><td>${stats.acknowledgedWrites}</td></tr>
 <tr><td>cas swapped / not</td><td>${stats.casSwapped} / ${stats.casNotSwapped}</td></tr>
@@ -105,7 +106,8 @@ function timeScale(durationMs: number): (ms: number) => number {
 function faultShading(input: HtmlReportInput, top: number, height: number): string {
   const x = timeScale(input.stats.durationMs);
   const families: FaultFamily[] = ['network', 'process', 'clock', 'membership'];
-  return input.faults.map((f) => {
+  const labels = families.map((f, lane) => `<text x="${LEFT - 6}" y="${top - 34 + lane * 8 + 7}" text-anchor="end" style="font-size:8px">${f}</text>`).join('');
+  return labels + input.faults.map((f) => {
     const x0 = x(f.startMs);
     const x1 = Math.max(x0 + 2, x(f.endMs ?? input.stats.durationMs));
     const lane = families.indexOf(f.family);

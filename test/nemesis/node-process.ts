@@ -29,6 +29,8 @@ export interface StartOptions {
   leaseReads: boolean;
   unsafeLocalReads: boolean;
   snapshotThreshold: number;
+  heartbeatMs: number;
+  electionTimeoutMs: number;
   /** Longest wait for READY. */
   timeoutMs: number;
 }
@@ -63,6 +65,8 @@ export class NodeProcess {
       '--data', this.slot.dataDir,
       '--routes', options.routes,
       '--snapshot-threshold', String(options.snapshotThreshold),
+      '--heartbeat-ms', String(options.heartbeatMs),
+      '--election-timeout-ms', String(options.electionTimeoutMs),
     ];
     if (options.leaseReads) args.push('--lease-reads');
     if (options.unsafeLocalReads) args.push('--unsafe-local-reads');

@@ -38,6 +38,10 @@ export interface NemesisOptions {
   clients: number;
   timeoutMs: number;
   snapshotThreshold: number;
+  /** The nodes' heartbeatFrequency (ms). */
+  heartbeatMs: number;
+  /** The nodes' heartbeatTimeout and electionTimeout (ms). */
+  electionTimeoutMs: number;
   resultsRoot: string;
   /** Keep the nodes' data directories. */
   keepData: boolean;
@@ -48,6 +52,8 @@ export interface NemesisOptions {
   log: (line: string) => void;
   /** The command line that repeats this run, for the report. */
   command: string;
+  /** Aborting kills the cluster at once (the run then rejects). */
+  signal?: AbortSignal;
 }
 
 export interface NemesisReport {
@@ -87,15 +93,17 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisReport
   const schedule = buildSchedule({ seed: options.seed, durationMs: options.timeSec * 1000, groups: options.faults, slots, leaseReads: options.leaseReads });
   writeFileSync(join(resultsDir, 'schedule.json'), JSON.stringify(schedule, null, 1));
   const names = Array.from({ length: slots }, (_, i) => `n${i + 1}`);
-  log(`seed ${options.seed}: ${options.nodes} nodes${membership ? ' + 1 spare' : ''}, ${options.timeSec}s, faults ${options.faults.join(',') || 'none'}, lease reads ${options.leaseReads ? 'on' : 'off'}${options.unsafeLocalReads ? ', PLANTED BUG: reads skip readBarrier()' : ''}`);
+  log(`seed ${options.seed}: ${options.nodes} nodes${membership ? ' + 1 spare' : ''}, ${options.timeSec}s, faults ${options.faults.join(',') || 'none'}, lease reads ${options.leaseReads ? 'on' : 'off'}, heartbeat ${options.heartbeatMs} ms, election timeout ${options.electionTimeoutMs} ms${options.unsafeLocalReads ? ', PLANTED BUG: reads skip readBarrier()' : ''}`);
   log(`schedule (${schedule.faults.length} faults):`);
   for (const fault of schedule.faults) log(`  ${formatScheduledFault(fault, names)}`);
 
   const cluster = await Cluster.create({
     nodes: options.nodes, spare: membership, workdir, resultsDir, script,
     leaseReads: options.leaseReads, unsafeLocalReads: options.unsafeLocalReads, snapshotThreshold: options.snapshotThreshold,
+    heartbeatMs: options.heartbeatMs, electionTimeoutMs: options.electionTimeoutMs,
     now, log,
   });
+  options.signal?.addEventListener('abort', () => void cluster.stopAll());
   const anomalies: Anomaly[] = [];
   let workload: Workload | null = null;
   let durationMs = 0;
@@ -188,6 +196,7 @@ async function finish(input: FinishInput): Promise<NemesisReport> {
   const settings: [string, string][] = [
     ['nodes', String(options.nodes)], ['time', `${options.timeSec}s`], ['faults', options.faults.join(', ') || 'none'],
     ['lease reads', options.leaseReads ? 'on' : 'off'], ['clients', String(options.clients)], ['target rate', `${options.rate}/s`],
+    ['heartbeat / election timeout', `${options.heartbeatMs} / ${options.electionTimeoutMs} ms`],
   ];
   if (options.unsafeLocalReads) settings.push(['planted bug', 'reads skip readBarrier()']);
   const html = renderHtmlReport({

@@ -29,6 +29,9 @@ const { values: args } = parseArgs({
     /** `address=port,...`: the proxy port of the link from this node to each peer. */
     routes: { type: 'string', default: '' },
     'snapshot-threshold': { type: 'string', default: '500' },
+    /** heartbeatFrequency, and heartbeatTimeout = electionTimeout (ms). */
+    'heartbeat-ms': { type: 'string', default: '100' },
+    'election-timeout-ms': { type: 'string', default: '1000' },
     'lease-reads': { type: 'boolean', default: false },
     'unsafe-local-reads': { type: 'boolean', default: false },
   },
@@ -61,6 +64,18 @@ class RegisterRaft extends RaftInterface {
 
   override createSnapshot(): Record<string, string> {
     return Object.fromEntries(this.registers);
+  }
+
+  override get heartbeatFrequency(): number {
+    return Number(args['heartbeat-ms']);
+  }
+
+  override get heartbeatTimeout(): number {
+    return Number(args['election-timeout-ms']);
+  }
+
+  override get electionTimeout(): number {
+    return Number(args['election-timeout-ms']);
   }
 }
 
