@@ -12,7 +12,10 @@
 import { describe, expect, it } from 'vitest';
 import { SeededRandom } from '../../src/testing/seeded-random.js';
 import { DriftClock } from './drift-clock.js';
+import type { OpRecord } from './history.js';
+import { renderHtmlReport } from './html-report.js';
 import { partition, PARTITION_KINDS } from './partitions.js';
+import { computeStats } from './report.js';
 import { DEFAULT_RESULTS_ROOT, runNemesis, type NemesisOptions } from './run.js';
 import { buildSchedule, FAULT_GROUPS, familyOf, type FaultKind } from './schedule.js';
 
@@ -97,6 +100,22 @@ describe('drift clock', () => {
     expect(fired).toBe(true);
     expect(() => clock.adjust(1, -1)).toThrow(RangeError);
     expect(clock.describe().rate).toBe(1);
+  });
+});
+
+describe('nemesis HTML report', () => {
+  it('renders a 30-minute history of 250,000 operations (no argument spreading: it overflowed the stack)', () => {
+    const ops: OpRecord[] = Array.from({ length: 250_000 }, (_, i) => ({
+      id: i, client: `c${i % 9}`, node: 'n1', type: 'read', key: `k${i >> 8}`, start: i * 7.2, end: i * 7.2 + 3 + (i % 50), outcome: 'ok', result: null,
+    }));
+    const stats = computeStats(ops, [], [], 1_800_000);
+    const html = renderHtmlReport({
+      title: 't', command: 'c', settings: [], stats, checker: { keys: 1, operations: ops.length, steps: 0, ms: 0 }, anomalies: [], faults: [], ops,
+      leaderTimeline: [{ at: 0, leader: 'n1' }], nodes: ['n1'], faultLog: [],
+    });
+    expect(stats.total).toBe(250_000);
+    expect(html).toContain('</svg>');
+    expect(html.length).toBeLessThan(20_000_000);
   });
 });
 

@@ -41,7 +41,7 @@ export interface RunStats {
   faultsOnLeader: number;
   /** New leaders (a new term with a leader) after the first election. */
   failovers: number;
-  /** Latency of `ok` operations, by whether they started inside a fault window. */
+  /** Latency of `ok` operations (late answers excluded), by whether they started inside a fault window. */
   latency: { outside: Percentiles; inside: Percentiles };
   /** Completed (`ok`) operations per second of the run. */
   throughput: number[];
@@ -72,7 +72,8 @@ export function computeStats(ops: readonly OpRecord[], faults: readonly FaultRec
       else stats.casNotSwapped++;
     }
     if (op.type === 'write' || (op.type === 'cas' && op.swapped)) stats.acknowledgedWrites++;
-    (inWindow(windows, op.start) ? inside : outside).push(op.end - op.start);
+    // A late answer came after the client had given up: the client saw a timeout, not this latency.
+    if (!op.late) (inWindow(windows, op.start) ? inside : outside).push(op.end - op.start);
     const second = Math.floor(op.end / 1000);
     if (second >= 0 && second < stats.throughput.length) stats.throughput[second]++;
   }

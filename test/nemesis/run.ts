@@ -19,10 +19,10 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { checkKvLinearizability } from '../../src/testing/linearizability.js';
 import { Cluster } from './cluster.js';
-import { renderHtmlReport } from './html-report.js';
 import { Nemesis } from './nemesis.js';
 import { type NodeDump } from './protocol.js';
 import { computeStats, explainFailure, formatTable, type Anomaly, type CheckerCost, type RunStats } from './report.js';
+import { writeResults, type RunSummary } from './results.js';
 import { buildSchedule, formatScheduledFault, type FaultGroup } from './schedule.js';
 import { Workload } from './workload.js';
 
@@ -191,23 +191,20 @@ async function finish(input: FinishInput): Promise<NemesisReport> {
   const stats = computeStats(ops, records, cluster.leaderChanges, input.durationMs);
   const table = formatTable(stats, checker, anomalies);
   const ok = anomalies.length === 0;
-  writeFileSync(join(resultsDir, 'history.jsonl'), ops.map((op) => JSON.stringify(op)).join('\n') + '\n');
-  writeFileSync(join(resultsDir, 'summary.json'), JSON.stringify({ seed: options.seed, ok, command: options.command, stats, checker, anomalies, faults: records, leaderChanges: cluster.leaderChanges }, null, 1));
   const settings: [string, string][] = [
     ['nodes', String(options.nodes)], ['time', `${options.timeSec}s`], ['faults', options.faults.join(', ') || 'none'],
     ['lease reads', options.leaseReads ? 'on' : 'off'], ['clients', String(options.clients)], ['target rate', `${options.rate}/s`],
     ['heartbeat / election timeout', `${options.heartbeatMs} / ${options.electionTimeoutMs} ms`],
   ];
   if (options.unsafeLocalReads) settings.push(['planted bug', 'reads skip readBarrier()']);
-  const html = renderHtmlReport({
-    title: `WebRaft nemesis, seed ${options.seed}`, command: options.command, settings, stats, checker, anomalies, faults: records, ops,
-    leaderTimeline: cluster.leaderTimeline, nodes: cluster.slots.map((s) => s.name), faultLog: input.logLines,
-  });
-  writeFileSync(join(resultsDir, 'report.html'), html);
-  writeFileSync(join(resultsDir, 'nemesis.log'), input.logLines.join('\n') + '\n');
-  if (!options.keepData && (ok || options.keepDataOnAnomaly === false)) rmSync(input.workdir, { recursive: true, force: true });
-  else log(`node data directories kept in ${input.workdir}`);
   log(`report: ${join(resultsDir, 'report.html')}`);
+  const summary: RunSummary = {
+    seed: options.seed, ok, command: options.command, settings, nodes: cluster.slots.map((s) => s.name), stats, checker, anomalies,
+    faults: records, leaderChanges: cluster.leaderChanges, leaderTimeline: cluster.leaderTimeline,
+  };
+  writeResults(resultsDir, summary, ops, input.logLines);
+  if (!options.keepData && (ok || options.keepDataOnAnomaly === false)) rmSync(input.workdir, { recursive: true, force: true });
+  else options.log(`node data directories kept in ${input.workdir}`);
   return { seed: options.seed, ok, anomalies, stats, checker, resultsDir, table };
 }
 
