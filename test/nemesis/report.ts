@@ -43,6 +43,8 @@ export interface RunStats {
   failovers: number;
   /** Latency of `ok` operations (late answers excluded), by whether they started inside a fault window. */
   latency: { outside: Percentiles; inside: Percentiles };
+  /** Operations that did not end `ok` (timeouts, errors, failures), by the same split. */
+  notOk: { outside: number; inside: number };
   /** Completed (`ok`) operations per second of the run. */
   throughput: number[];
 }
@@ -56,28 +58,33 @@ export function computeStats(ops: readonly OpRecord[], faults: readonly FaultRec
     faults: {}, faultsOnLeader: 0,
     failovers: Math.max(0, leaderChanges.length - 1),
     latency: { outside: percentiles([]), inside: percentiles([]) },
+    notOk: { outside: 0, inside: 0 },
     throughput: new Array<number>(Math.max(1, Math.ceil(durationMs / 1000))).fill(0),
   };
   const windows = mergeWindows(faults, durationMs);
-  const inside: number[] = [];
-  const outside: number[] = [];
+  const insideLatencies: number[] = [];
+  const outsideLatencies: number[] = [];
   for (const op of ops) {
     if (op.client === 'final') continue;
     stats.total++;
     stats.ops[op.type][op.outcome]++;
     if (op.late) stats.lateAnswers++;
-    if (op.outcome !== 'ok') continue;
+    const inside = inWindow(windows, op.start);
+    if (op.outcome !== 'ok') {
+      stats.notOk[inside ? 'inside' : 'outside']++;
+      continue;
+    }
     if (op.type === 'cas') {
       if (op.swapped) stats.casSwapped++;
       else stats.casNotSwapped++;
     }
     if (op.type === 'write' || (op.type === 'cas' && op.swapped)) stats.acknowledgedWrites++;
     // A late answer came after the client had given up: the client saw a timeout, not this latency.
-    if (!op.late) (inWindow(windows, op.start) ? inside : outside).push(op.end - op.start);
+    if (!op.late) (inside ? insideLatencies : outsideLatencies).push(op.end - op.start);
     const second = Math.floor(op.end / 1000);
     if (second >= 0 && second < stats.throughput.length) stats.throughput[second]++;
   }
-  stats.latency = { outside: percentiles(outside), inside: percentiles(inside) };
+  stats.latency = { outside: percentiles(outsideLatencies), inside: percentiles(insideLatencies) };
   for (const fault of faults) {
     stats.faults[fault.kind] = (stats.faults[fault.kind] ?? 0) + 1;
     if (fault.hitLeader) stats.faultsOnLeader++;
@@ -140,8 +147,8 @@ export function formatTable(stats: RunStats, checker: CheckerCost, anomalies: re
   lines.push(`faults injected: ${faultList}; ${stats.faultsOnLeader} hit the leader`);
   lines.push(`failovers (new leaders after the first): ${stats.failovers}`);
   const lat = (p: Percentiles) => `p50 ${p.p50.toFixed(1)} ms, p99 ${p.p99.toFixed(1)} ms, max ${p.max.toFixed(0)} ms (${p.count} ops)`;
-  lines.push(`latency of ok operations outside fault windows: ${lat(stats.latency.outside)}`);
-  lines.push(`latency of ok operations inside fault windows:  ${lat(stats.latency.inside)}`);
+  lines.push(`latency of ok operations outside fault windows: ${lat(stats.latency.outside)}; ${stats.notOk.outside} not ok`);
+  lines.push(`latency of ok operations inside fault windows:  ${lat(stats.latency.inside)}; ${stats.notOk.inside} not ok`);
   lines.push(`checker: ${checker.operations} operations on ${checker.keys} keys, ${checker.steps} search steps, ${checker.ms.toFixed(0)} ms`);
   lines.push(`anomalies: ${anomalies.length}`);
   anomalies.forEach((anomaly, i) => {
