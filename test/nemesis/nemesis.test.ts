@@ -126,7 +126,7 @@ function envSeed(): number {
 function options(overrides: Partial<NemesisOptions> & { seed: number; timeSec: number }, lines: string[]): NemesisOptions {
   return {
     nodes: 3, faults: [...FAULT_GROUPS], leaseReads: overrides.seed % 2 === 1, unsafeLocalReads: false,
-    rate: 100, clients: 6, timeoutMs: 2500, snapshotThreshold: 500, heartbeatMs: 100, electionTimeoutMs: 1000, resultsRoot: DEFAULT_RESULTS_ROOT, keepData: false,
+    rate: 60, clients: 6, timeoutMs: 2500, snapshotThreshold: 500, heartbeatMs: 100, electionTimeoutMs: 1000, resultsRoot: DEFAULT_RESULTS_ROOT, keepData: false,
     progressEveryMs: 5000, log: (line) => lines.push(line), command: '',
     ...overrides,
   };
