@@ -7,6 +7,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, rmSync, type WriteStream } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { PSK_ENV } from './transport.js';
+
+/** The cluster secret of this run's nodes (TLS-PSK), made once per harness process. */
+const CLUSTER_SECRET = randomBytes(32).toString('hex');
 
 export interface SlotConfig {
   /** Short name for reports: n1, n2, ... */
@@ -70,7 +75,7 @@ export class NodeProcess {
     ];
     if (options.leaseReads) args.push('--lease-reads');
     if (options.unsafeLocalReads) args.push('--unsafe-local-reads');
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, [PSK_ENV]: CLUSTER_SECRET } });
     this.child = child;
     this.state = 'starting';
     this.starts++;

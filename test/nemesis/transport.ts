@@ -1,7 +1,8 @@
 /**
  * How a nemesis node talks to its peers: the one place that builds the TCP
- * transport, so switching it (to TLS or a pre-shared key, once webraft/node
- * requires one) is a change here only.
+ * transport. Nodes authenticate with TLS-PSK, as a deployment would: the
+ * harness makes one cluster secret per run and hands it to every node process
+ * in WEBRAFT_NEMESIS_PSK (hex).
  *
  * Each node dials each peer through the harness's proxy for that directed link
  * (`route`), not the peer's own port: the proxies are byte pipes the nemesis
@@ -10,7 +11,21 @@
  * `127.0.0.1:port`, where each node's TcpRaftServer listens.
  */
 import { NodeInstance, type RaftInterface } from 'webraft';
-import { TcpNodeInstance, TcpRaftServer } from 'webraft/node';
+import { TcpNodeInstance, TcpRaftServer, TcpTransport } from 'webraft/node';
+
+/** The environment variable that carries the cluster secret to node processes. */
+export const PSK_ENV = 'WEBRAFT_NEMESIS_PSK';
+
+let shared: TcpTransport | null = null;
+
+/** This node process's transport (one per process, shared by its dialers and its server). */
+function transport(): TcpTransport {
+  if (shared) return shared;
+  const secret = process.env[PSK_ENV];
+  if (!secret) throw new Error(`${PSK_ENV} is not set: node processes get the cluster secret from the harness`);
+  shared = new TcpTransport({ clusterId: 'nemesis', security: { mode: 'psk', secret: Buffer.from(secret, 'hex') } });
+  return shared;
+}
 
 /** Where to dial to reach a peer: the proxy of the link from this node to it. */
 export interface PeerRoute {
@@ -31,9 +46,9 @@ class ProxiedPeer extends NodeInstance {
 
   constructor(address: string, raft: RaftInterface, route: PeerRoute) {
     super(address, raft);
-    // The inner instance is never registered with the raft: it only dials
-    // `route` and sends the hello naming this node, then the frames.
-    this.connection = new TcpNodeInstance(`${route.host}:${route.port}`, raft);
+    // The inner instance is never registered with the raft: it dials `route` (the link's proxy) and
+    // authenticates as this node to `address`, then sends the frames.
+    this.connection = new TcpNodeInstance(address, raft, transport(), `${route.host}:${route.port}`);
   }
 
   override get messageTimeout(): number {
@@ -62,7 +77,7 @@ export function createPeer(address: string, raft: RaftInterface, route: PeerRout
 
 /** Listens on the raft's own address for what peers send (through their proxies). */
 export async function listenForPeers(raft: RaftInterface): Promise<{ close(): Promise<void> }> {
-  const server = new TcpRaftServer(raft);
+  const server = new TcpRaftServer(raft, transport());
   await server.listen();
   return server;
 }

@@ -57,14 +57,17 @@ export class TcpNodeInstance extends NodeInstance {
   /**
    * @param transport the node's {@link TcpTransport} (or options to make one;
    *   share one transport between a node's instances and its server).
+   * @param dialAddress where to connect, when not the peer's own address (a
+   *   proxy or port forward in front of it). The hello, the answer and the
+   *   certificate are still checked against `address`.
    */
-  constructor(address: string, raft: RaftInterface, transport: TcpTransport | TcpTransportOptions) {
+  constructor(address: string, raft: RaftInterface, transport: TcpTransport | TcpTransportOptions, dialAddress: string = address) {
     super(address, raft);
     this.transport = toTransport(transport);
     this.backoffMs = this.transport.limits.minBackoffMs;
-    this.target = tryParseTcpAddress(address);
+    this.target = tryParseTcpAddress(address) ? tryParseTcpAddress(dialAddress) : null;
     if (!this.target) {
-      this.fail(new TcpTransportError('INVALID_ADDRESS', `not dialing ${describe(address)}: not a host:port address`, address));
+      this.fail(new TcpTransportError('INVALID_ADDRESS', `not dialing ${describe(dialAddress)} for ${describe(address)}: not a host:port address`, address));
     } else if (!tryParseTcpAddress(raft.address)) {
       this.target = null;
       this.fail(new TcpTransportError('INVALID_ADDRESS', `this node's address ${describe(raft.address)} is not host:port, so it cannot say hello to ${address}`, address));
