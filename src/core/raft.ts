@@ -745,7 +745,10 @@ export class RaftCore {
         const inLease =
           this.checkQuorum && this.now - this.lastLeaderContact < this.timing.heartbeatTimeout();
         const leaderIsSelf = this.internalState === 'leader';
-        if (!body.leadershipTransfer && (inLease || (leaderIsSelf && this.checkQuorum))) return;
+        // A transfer vote skips the lease (§3.10), but only for a voter of our configuration: a TimeoutNow
+        // may reach a server after it was removed, and the removed server must not depose the leader.
+        const transfer = body.leadershipTransfer && isVoter(this.configuration, message.from);
+        if (!transfer && (inLease || (leaderIsSelf && this.checkQuorum))) return;
         if (!body.preVote) this.becomeFollower(message.term, null, true);
       } else if (body.type === 'RequestVoteResponse' && body.preVote) {
         // A granted pre-vote carries the term we would campaign in; a rejection carries a newer term.

@@ -34,7 +34,7 @@ export interface SimTimer {
 }
 
 export type SimEvent =
-  | { kind: 'deliver'; from: string; to: string; text: string; epoch: number; replay?: true; lost?: true }
+  | { kind: 'deliver'; from: string; to: string; text: string; epoch: number; /** A replay, or held back by a pattern: dropped once the network heals. */ replay?: true; lost?: true }
   | { kind: 'saved'; storage: SimStorage; save: InflightSave }
   | { kind: 'timer'; timer: SimTimer }
   | { kind: 'task'; callback: () => void; clock: SimClock }

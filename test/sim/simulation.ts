@@ -325,7 +325,7 @@ export class Simulation implements SimHost {
         if (event.lost) return;
         // A wiped node is a new incarnation: what its old one sent is gone with its connections.
         if (event.epoch !== this.byId(event.from).epoch) return;
-        // Replays are a fault: the healed network of the liveness phase stops them.
+        // Replays and messages a pattern held back are faults: the healed network of the liveness phase stops them.
         if (event.replay && !this.faults) return;
         return this.deliver(event.from, event.to, event.text);
       case 'saved':
@@ -459,11 +459,12 @@ export class Simulation implements SimHost {
     this.trace(`${node.id} start run ${generation}${node.peers.length === 0 ? ' (peers [])' : ''}: stored term ${node.maxTerm}, snapshot ${node.storage.durable.snapshot?.index ?? 0}, ${node.storage.durable.entries.length} entries`);
   }
 
-  /** Ends this run of `node` as a process death would: no more timers, turns or saves. */
-  stopRun(node: SimNode): void {
+  /** Ends this run of `node` as a process death would: no more timers or turns, and of the saves in flight only the first `landed` reach the disk. */
+  stopRun(node: SimNode, landed = 0): void {
     if (!node.alive) return;
     node.alive = false;
     node.clock.dead = true;
+    node.storage.crash(landed);
     const counters = node.core.counters;
     this.stats.probeResets += counters.probeResets;
     this.stats.snapshotsSent += counters.snapshotsSent;
@@ -474,9 +475,8 @@ export class Simulation implements SimHost {
     if (!node.alive) return;
     const inflight = node.storage.savesInFlight;
     const landed = inflight > 0 && !loseSaves ? this.rng.int(inflight + 1) : 0;
-    node.storage.crash(landed);
     this.trace(`${node.id} CRASH (saves in flight: ${inflight}, landed ${landed})`);
-    this.stopRun(node);
+    this.stopRun(node, landed);
     this.stats.crashes++;
   }
 
@@ -533,7 +533,7 @@ export class Simulation implements SimHost {
     for (let c = 0; c < copies; c++) {
       let delay = 1 + this.rng.int(this.maxLatency) + extraDelay;
       if (this.faults && this.slowRate > 0 && this.rng.chance(this.slowRate)) delay += this.rng.int(400);
-      const event: Extract<SimEvent, { kind: 'deliver' }> = { kind: 'deliver', from, to, text, epoch };
+      const event: Extract<SimEvent, { kind: 'deliver' }> = extraDelay > 0 ? { kind: 'deliver', from, to, text, epoch, replay: true } : { kind: 'deliver', from, to, text, epoch };
       this.lastSends.events.push(event);
       this.schedule(this.now + delay, event);
     }
@@ -609,7 +609,7 @@ export class Simulation implements SimHost {
     node.raft.propose({ id } as JsonValue).then(
       ({ index }) =>
         this.guard(() => {
-          if (node.generation !== generation) return;
+          if (node.generation !== generation || !node.alive) return;
           node.pending.delete(id);
           this.invariants.settle(node, id, index);
           if (this.options.trace) this.trace(`${node.id} proposal ${id} settled at ${index}`);
