@@ -628,6 +628,7 @@ export abstract class RaftInterface {
       while (!this.endedFlag && this.core.hasReady()) {
         const ready = this.core.ready();
         this.reportCoreEvents();
+        for (const message of ready.messagesBeforeSave) this.send(message);
         if (readyNeedsSave(ready)) {
           await this.storage.save({ snapshot: ready.snapshot, entries: ready.entries.length > 0 ? ready.entries : undefined, hardState: ready.hardState });
           if (this.endedFlag) break;

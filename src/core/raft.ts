@@ -198,6 +198,7 @@ interface IncomingSnapshot {
 }
 
 const NO_ENTRIES: LogEntry[] = [];
+const NO_MESSAGES: Message[] = [];
 const NO_EVENTS: readonly CoreEvent[] = Object.freeze([]) as readonly CoreEvent[];
 
 /** How many answers to other nodes' membership changes a leader keeps for retried requests. */
@@ -1975,7 +1976,7 @@ export class RaftCore {
       this.broadcastPending ||
       this.messages.length > 0 ||
       this.log.unstableFrom <= this.log.lastIndex() ||
-      this.hardStateChanged() ||
+      this.mustSaveHardState() ||
       this.snapshotToPersist !== undefined ||
       this.snapshotToApply !== undefined ||
       this.applicableIndex() > this.handedOutIndex ||
@@ -1991,13 +1992,26 @@ export class RaftCore {
     return this.knownCommitIndex > this.log.commitIndex ? this.knownCommitIndex : 0;
   }
 
+  /**
+   * True when the hard state must be durable before the messages that depend
+   * on it leave (§5.1): a new term or vote, or a higher known commit index
+   * (the guard of a rejoining node, see knownCommitIndex). A commit index
+   * alone need not be: Raft keeps it volatile (§5.1, Figure 2), a restarted
+   * node learns it again from the leader (or, alone, by committing its next
+   * entry), and entries are applied once durable whether or not the commit
+   * index is. So a change of the commit index only rides along with the next
+   * save (etcd's MustSync): one fsync per write on each node instead of two.
+   */
+  private mustSaveHardState(): boolean {
+    const saved = this.lastSavedHardState;
+    return saved.term !== this.term || saved.votedFor !== this.votedFor || this.knownCommitIndexToSave() > (saved.knownCommitIndex ?? 0);
+  }
+
+  /** True when the hard state differs from what was last saved in any field (see mustSaveHardState). */
   private hardStateChanged(): boolean {
     const saved = this.lastSavedHardState;
     return (
-      saved.term !== this.term ||
-      saved.votedFor !== this.votedFor ||
-      saved.commitIndex !== this.log.commitIndex ||
-      (saved.knownCommitIndex ?? 0) !== this.knownCommitIndexToSave()
+      this.mustSaveHardState() || saved.commitIndex !== this.log.commitIndex || (saved.knownCommitIndex ?? 0) !== this.knownCommitIndexToSave()
     );
   }
 
@@ -2022,16 +2036,19 @@ export class RaftCore {
       if (this.internalState === 'leader') this.broadcastAppend();
     }
     if (this.internalState === 'leader') this.sendCommitUpdates();
+    const entries = this.log.takeUnstable();
+    const mustSave = this.mustSaveHardState();
     const ready: Ready = {
-      entries: this.log.takeUnstable(),
-      messages: this.messages,
+      entries,
+      ...this.splitMessages(mustSave),
       committedEntries,
       proposalFailures: this.proposalFailures,
       readResults: this.readResults,
       membershipResults: this.membershipResults,
       transferResults: this.transferResults,
     };
-    if (this.hardStateChanged()) {
+    // The commit index rides along with a save that happens anyway (see mustSaveHardState).
+    if (mustSave || ((entries.length > 0 || this.snapshotToPersist !== undefined) && this.hardStateChanged())) {
       ready.hardState = { term: this.term, votedFor: this.votedFor, commitIndex: this.log.commitIndex };
       const knownCommitIndex = this.knownCommitIndexToSave();
       if (knownCommitIndex > 0) ready.hardState.knownCommitIndex = knownCommitIndex;
@@ -2051,6 +2068,25 @@ export class RaftCore {
     this.membershipResults = [];
     this.transferResults = [];
     return ready;
+  }
+
+  /**
+   * Splits the outgoing messages into those that may leave before this
+   * Ready's save completes and those that must wait for it. A leader's
+   * AppendEntries, InstallSnapshot and TimeoutNow go at once, unless the term
+   * or vote is still to be saved (`mustSave`): a leader writes its own log in
+   * parallel with replicating it (dissertation §10.2.1), and counts itself
+   * toward a commit only for entries already durable (maybeCommit uses the
+   * stable index). Everything else (votes, acknowledgements, answers) waits.
+   */
+  private splitMessages(mustSave: boolean): { messagesBeforeSave: Message[]; messages: Message[] } {
+    const all = this.messages;
+    if (mustSave || this.internalState !== 'leader' || all.length === 0) return { messagesBeforeSave: NO_MESSAGES, messages: all };
+    let early = 0;
+    for (const m of all) if (sendsBeforeSave(m)) early++;
+    if (early === all.length) return { messagesBeforeSave: all, messages: NO_MESSAGES };
+    if (early === 0) return { messagesBeforeSave: NO_MESSAGES, messages: all };
+    return { messagesBeforeSave: all.filter(sendsBeforeSave), messages: all.filter((m) => !sendsBeforeSave(m)) };
   }
 
   /**
@@ -2115,4 +2151,10 @@ function rememberDestination(sentTo: string[], leader: string): void {
   if (at >= 0) sentTo.splice(at, 1);
   sentTo.push(leader);
   if (sentTo.length > DESTINATIONS_KEPT) sentTo.shift();
+}
+
+/** A leader's message that carries only what it may send before its own save completes (see splitMessages). */
+function sendsBeforeSave(message: Message): boolean {
+  const type = message.body.type;
+  return type === 'AppendEntriesRequest' || type === 'InstallSnapshotRequest' || type === 'TimeoutNowRequest';
 }

@@ -52,6 +52,8 @@ export interface RequestResult {
  * Work the core asks the layer around it to do, in this order (etcd's Ready).
  * Events are not part of it: the layer takes them with `takeEvents()` right
  * after every call into the core, so they are reported in the same turn.
+ * 0. `messagesBeforeSave` may be sent at once (a leader's AppendEntries while
+ *    it writes its own log, dissertation §10.2.1);
  * 1. persist `snapshot`, `entries` and `hardState` (one `Storage.save`);
  * 2. then send `messages` (they may depend on what was just persisted, §5.1);
  * 3. then install `snapshotToApply` (a `refresh`) and apply `committedEntries` in order;
@@ -62,6 +64,9 @@ export interface Ready {
   hardState?: HardState;
   entries: LogEntry[];
   snapshot?: Snapshot;
+  /** Messages that do not depend on this Ready's save: send them before it completes. */
+  messagesBeforeSave: Message[];
+  /** Messages to send once this Ready's save completed. */
   messages: Message[];
   snapshotToApply?: Snapshot;
   committedEntries: LogEntry[];

@@ -41,7 +41,7 @@ export function drain(core: RaftCore): Drained {
   while (core.hasReady()) {
     const ready = core.ready();
     core.advance(ready);
-    drained.messages.push(...ready.messages);
+    drained.messages.push(...ready.messagesBeforeSave, ...ready.messages);
     drained.committed.push(...ready.committedEntries);
     drained.readResults.push(...ready.readResults);
     drained.membershipResults.push(...ready.membershipResults);
