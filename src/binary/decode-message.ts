@@ -11,7 +11,9 @@ import { ProtoReader } from './proto-reader.js';
  *
  * Protobuf semantics: unknown fields are skipped, a known field with an
  * unexpected wire type is skipped like an unknown one, and when a singular
- * field (or the oneof body) appears more than once the last one wins.
+ * field appears more than once the last one wins. The oneof body is the
+ * exception: a second body (even the same one again) is MULTIPLE_BODIES, as
+ * in proto3 JSON.
  * @internal
  */
 export function decodeMessage(bytes: Uint8Array, limits: Readonly<WireLimits>): Message {
@@ -21,6 +23,7 @@ export function decodeMessage(bytes: Uint8Array, limits: Readonly<WireLimits>): 
   let to = '';
   let term = 0;
   let body: MessageBody | undefined;
+  let bodyField = 0;
   while (r.pos < end) {
     const key = r.tag(end);
     const field = key >>> 3;
@@ -29,6 +32,11 @@ export function decodeMessage(bytes: Uint8Array, limits: Readonly<WireLimits>): 
     else if (field === 2 && wireType === LENGTH_DELIMITED) to = r.string(end);
     else if (field === 3 && wireType === VARINT) term = readUint(r, end, 'term');
     else if (field >= 10 && field <= 22 && wireType === LENGTH_DELIMITED) {
+      if (body !== undefined) {
+        // Protobuf would let the last oneof case win; the wire contract (and fromPayload) wants exactly one.
+        throw new WireError('MULTIPLE_BODIES', `message sets more than one body: "${BODY_NAMES[bodyField - 10]}" and "${BODY_NAMES[field - 10]}"`);
+      }
+      bodyField = field;
       const stop = r.lengthDelimitedEnd(end);
       body = decodeBody(r, field, stop, limits);
       r.pos = stop;
@@ -39,6 +47,14 @@ export function decodeMessage(bytes: Uint8Array, limits: Readonly<WireLimits>): 
   }
   return { from, to, term, body };
 }
+
+/** JSON names of the oneof body fields 10..22. */
+const BODY_NAMES: readonly string[] = [
+  'requestVoteRequest', 'requestVoteResponse', 'appendEntriesRequest', 'appendEntriesResponse',
+  'installSnapshotRequest', 'installSnapshotResponse', 'timeoutNowRequest', 'proposeRequest',
+  'proposeResponse', 'readIndexRequest', 'readIndexResponse', 'membershipChangeRequest',
+  'membershipChangeResponse',
+];
 
 function readUint(r: ProtoReader, end: number, path: string): number {
   const value = r.varint(end);
