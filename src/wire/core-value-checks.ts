@@ -1,8 +1,7 @@
+import { describeValue, isPlainObject } from '../core/json.js';
 import type { Configuration } from '../core/types.js';
-import { describeValue } from './describe-value.js';
 import { WireError } from './errors.js';
 import { checkStringValue, stringValue } from './field-readers.js';
-import { isPlainObject } from './json-value.js';
 import { fieldPath, type ParentPath } from './paths.js';
 import { SCALAR_FIELD_BYTES, type WalkBudget } from './walk-budget.js';
 

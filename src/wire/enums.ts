@@ -1,5 +1,5 @@
 import type { EntryType, MembershipChangeType } from '../core/types.js';
-import { describeValue } from './describe-value.js';
+import { describeValue } from '../core/json.js';
 import { WireError } from './errors.js';
 import { fieldPath, type ParentPath } from './paths.js';
 

@@ -1,9 +1,7 @@
 import { decodeBase64 } from './base64.js';
-import { describeValue } from './describe-value.js';
+import { describeValue, isPlainObject, isWellFormedString } from '../core/json.js';
 import { WireError } from './errors.js';
-import { isPlainObject } from './json-value.js';
 import { fieldPath, type ParentPath } from './paths.js';
-import { isWellFormedString } from './strings.js';
 import { SCALAR_FIELD_BYTES, type WalkBudget } from './walk-budget.js';
 
 /**

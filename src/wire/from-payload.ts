@@ -7,7 +7,7 @@ import type {
   MessageBody,
   MessageType,
 } from '../core/types.js';
-import { describeValue } from './describe-value.js';
+import { describeValue, isPlainObject } from '../core/json.js';
 import { checkEntry, checkPrevLogTerm } from './entry-rules.js';
 import { parseChangeType, parseEntryType } from './enums.js';
 import { toWireError, WireError } from './errors.js';
@@ -27,7 +27,7 @@ import {
   uint64Value,
   type PayloadObject,
 } from './field-readers.js';
-import { copyJsonField, copyJsonValue, isPlainObject } from './json-value.js';
+import { copyJsonField, copyJsonValue } from './json-value.js';
 import { resolveLimits, type WireLimits } from './limits.js';
 import { entryPath } from './paths.js';
 import { checkBudget, newBudget, type WalkBudget } from './walk-budget.js';

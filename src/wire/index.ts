@@ -28,8 +28,6 @@ export {
 /** @internal */
 export { encodeBase64 } from './base64.js';
 /** @internal */
-export { isWellFormedString } from './strings.js';
-/** @internal */
-export { isPlainObject, setOwn } from './json-value.js';
+export { isWellFormedString, isPlainObject, setOwn } from '../core/json.js';
 /** @internal */
 export { uint64OrMinus1 } from './field-readers.js';

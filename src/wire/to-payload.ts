@@ -1,3 +1,4 @@
+import { describeValue, isPlainObject } from '../core/json.js';
 import type { AppendEntriesRequest, Configuration, LogEntry, Message, MessageBody } from '../core/types.js';
 import { encodeBase64 } from './base64.js';
 import {
@@ -9,12 +10,11 @@ import {
   checkUintAt,
   copyConfiguration,
 } from './core-value-checks.js';
-import { describeValue } from './describe-value.js';
 import { checkEntry, checkPrevLogTerm, entryPath } from './entry-rules.js';
 import { CHANGE_TYPE_NAMES, ENTRY_TYPE_NAMES } from './enums.js';
 import { WireError } from './errors.js';
 import { checkStringValue } from './field-readers.js';
-import { handleCommand, isPlainObject, type CommandHandling } from './json-value.js';
+import { handleCommand, type CommandHandling } from './json-value.js';
 import { resolveLimits, type WireLimits } from './limits.js';
 import type { MessagePayload } from './payload.js';
 import { checkBudget, newBudget, SCALAR_FIELD_BYTES, type WalkBudget } from './walk-budget.js';
