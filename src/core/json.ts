@@ -194,15 +194,15 @@ export function validateJson(value: unknown, budget: JsonBudget, copy: boolean):
 
 /** The {@link JsonProblem} a string breaks, if any: longer than maxStringLength, or not well-formed. */
 export function checkJsonString(text: string, limits: Readonly<JsonLimits>): void {
-  if (text.length > limits.maxStringLength) {
-    throw new JsonProblem(
-      'LIMIT_EXCEEDED',
-      `string of ${text.length} characters exceeds maxStringLength (${limits.maxStringLength})`,
-    );
-  }
+  if (text.length > limits.maxStringLength) throw stringTooLong(text, limits);
   if (!isWellFormedString(text)) {
     throw new JsonProblem('INVALID_STRING', 'must be well-formed UTF-16 (contains a lone surrogate)');
   }
+}
+
+/** The {@link JsonProblem} of a string longer than maxStringLength. */
+export function stringTooLong(text: string, limits: Readonly<JsonLimits>): JsonProblem {
+  return new JsonProblem('LIMIT_EXCEEDED', `string of ${text.length} characters exceeds maxStringLength (${limits.maxStringLength})`);
 }
 
 /** The {@link JsonProblem} of a number that JSON cannot carry (NaN, ±Infinity). */

@@ -1,5 +1,4 @@
-import { describeValue, isPlainObject } from '../core/json.js';
-import type { Configuration } from '../core/types.js';
+import { describeValue } from '../core/json.js';
 import { WireError } from './errors.js';
 import { checkStringValue, stringValue } from './field-readers.js';
 import { fieldPath, type ParentPath } from './paths.js';
@@ -51,23 +50,14 @@ export function checkOptionalUint(value: unknown, entry: number, name: string, b
   return value === undefined ? 0 : checkUintAt(value, entry, name);
 }
 
-/** A fresh copy of an array of non-empty addresses. */
-export function copyAddressList(value: unknown, path: string, budget: WalkBudget): string[] {
+/** A fresh copy of an array of strings, non-empty ones when they are `addresses`. */
+export function copyStringList(value: unknown, path: string, budget: WalkBudget, addresses: boolean): string[] {
   if (!Array.isArray(value)) {
     throw new WireError('INVALID_TYPE', `must be an array of strings, got ${describeValue(value)}`, path);
   }
   const out = new Array<string>(value.length);
-  for (let i = 0; i < value.length; i++) out[i] = checkAddress(value[i], `${path}[${i}]`, budget);
-  return out;
-}
-
-/** A fresh, checked copy of a core Configuration. */
-export function copyConfiguration(value: unknown, path: string, budget: WalkBudget): Configuration {
-  if (!isPlainObject(value)) {
-    throw new WireError('NOT_AN_OBJECT', `must be an object, got ${describeValue(value)}`, path);
+  for (let i = 0; i < value.length; i++) {
+    out[i] = addresses ? checkAddress(value[i], `${path}[${i}]`, budget) : checkStringValue(value[i], `${path}[${i}]`, budget);
   }
-  return {
-    voters: copyAddressList(value.voters, `${path}.voters`, budget),
-    learners: copyAddressList(value.learners, `${path}.learners`, budget),
-  };
+  return out;
 }

@@ -177,13 +177,14 @@ export function readBytes(obj: PayloadObject, camel: string, snake: string, pare
   return bytes;
 }
 
-/** A repeated string field of non-empty addresses; [] when absent. */
-export function readAddressList(
+/** A repeated string field, of non-empty addresses when `addresses`; [] when absent. */
+export function readStringList(
   obj: PayloadObject,
   camel: string,
   snake: string,
   parent: ParentPath,
   budget: WalkBudget,
+  addresses: boolean,
 ): string[] {
   const value = readField(obj, camel, snake, parent);
   if (value === undefined) return [];
@@ -192,7 +193,7 @@ export function readAddressList(
   const out = new Array<string>(value.length);
   for (let i = 0; i < value.length; i++) {
     const address = checkStringValue(value[i], `${path}[${i}]`, budget);
-    if (address === '') throw new WireError('MISSING_FIELD', 'must be a non-empty address', `${path}[${i}]`);
+    if (addresses && address === '') throw new WireError('MISSING_FIELD', 'must be a non-empty address', `${path}[${i}]`);
     out[i] = address;
   }
   return out;

@@ -1,4 +1,4 @@
-import { copyTrustedJson, formatJsonPath, JsonProblem, validateJson } from '../core/json.js';
+import { copyTrustedJson, formatJsonPath, JsonProblem, jsonSizeEstimate, validateJson } from '../core/json.js';
 import type { JsonValue } from '../core/types.js';
 import { WireError } from './errors.js';
 import { fieldPath, type ParentPath } from './paths.js';
@@ -49,9 +49,11 @@ export function jsonWireError(thrown: unknown, path: string): unknown {
  * them and puts the message's own objects in the payload (for a message the
  * caller owns, freshly decoded), and `trusted-copy` copies them without
  * checking again, for a node's own messages, whose commands were checked when
- * they entered the node (see `copyTrustedJson` in src/core/json.ts).
+ * they entered the node (see `copyTrustedJson` in src/core/json.ts), and
+ * `checked-reference` puts the message's own objects in the payload without
+ * checking them again, for a message the binary decoder just built and checked.
  */
-export type CommandHandling = 'validate-copy' | 'validate-reference' | 'trusted-copy';
+export type CommandHandling = 'validate-copy' | 'validate-reference' | 'trusted-copy' | 'checked-reference';
 
 /**
  * Command `name` of the object at `parent` as `handling` says, with its size
@@ -59,8 +61,15 @@ export type CommandHandling = 'validate-copy' | 'validate-reference' | 'trusted-
  * maxPayloadBytes (and, unless trusted, any other problem of the value).
  */
 export function handleCommand(value: unknown, parent: ParentPath, name: string, budget: WalkBudget, handling: CommandHandling): JsonValue {
-  if (handling !== 'trusted-copy') return copyJsonField(value, parent, name, budget, handling === 'validate-copy');
-  const copy = copyTrustedJson(value as JsonValue, budget);
+  if (handling === 'validate-copy' || handling === 'validate-reference') {
+    return copyJsonField(value, parent, name, budget, handling === 'validate-copy');
+  }
+  let copy: JsonValue;
+  if (handling === 'trusted-copy') copy = copyTrustedJson(value as JsonValue, budget);
+  else {
+    copy = value as JsonValue;
+    budget.size += jsonSizeEstimate(copy);
+  }
   if (budget.size > budget.limits.maxPayloadBytes) checkBudget(budget, fieldPath(parent, name));
   return copy;
 }
