@@ -130,19 +130,23 @@ function decodeKind(r: ProtoReader, key: number, end: number, depth: number, bud
   }
 }
 
+/** The end of the next field 1 (length-delimited) in [r.pos, end), other fields skipped; -1 when there is none. */
+function nextFirst(r: ProtoReader, end: number): number {
+  while (r.pos < end) {
+    const key = r.tag(end);
+    if (key === FIRST) return r.lengthDelimitedEnd(end);
+    r.skip(key & 7, end);
+  }
+  return -1;
+}
+
 function decodeStruct(r: ProtoReader, end: number, depth: number, budget: JsonBudget): JsonValue {
   if (depth >= budget.limits.maxJsonDepth) throw tooDeep(budget.limits);
   const out: Record<string, JsonValue> = {};
   budget.size += CONTAINER_BYTES;
   let name = '';
   try {
-    while (r.pos < end) {
-      const key = r.tag(end);
-      if (key !== FIRST) {
-        r.skip(key & 7, end);
-        continue;
-      }
-      const entryEnd = r.lengthDelimitedEnd(end);
+    for (let entryEnd = nextFirst(r, end); entryEnd >= 0; entryEnd = nextFirst(r, end)) {
       name = '';
       let valueStart = -1;
       let valueEnd = 0;
@@ -176,13 +180,7 @@ function decodeList(r: ProtoReader, end: number, depth: number, budget: JsonBudg
   if (depth >= budget.limits.maxJsonDepth) throw tooDeep(budget.limits);
   const out: JsonValue[] = [];
   try {
-    while (r.pos < end) {
-      const key = r.tag(end);
-      if (key !== FIRST) {
-        r.skip(key & 7, end);
-        continue;
-      }
-      const stop = r.lengthDelimitedEnd(end);
+    for (let stop = nextFirst(r, end); stop >= 0; stop = nextFirst(r, end)) {
       out.push(decodeValue(r, stop, depth + 1, budget));
       r.pos = stop;
     }
