@@ -55,7 +55,7 @@ export function parseUint64(value: unknown, path: string): number {
  * The value of a valid proto3 JSON uint64 (see {@link parseUint64}), or -1.
  * Never throws and builds no strings, for the hot paths.
  */
-export function uint64OrMinus1(value: unknown): number {
+function uint64OrMinus1(value: unknown): number {
   if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? value + 0 : -1; // + 0 turns -0 into 0
   if (typeof value !== 'string') return -1;
   const length = value.length;

@@ -17,13 +17,7 @@ export { resolveLimits } from './limits.js';
 /** @internal */
 export { toWireError } from './errors.js';
 /** @internal */
-export { parseEntryType, parseEnum, ENTRY_TYPES, CHANGE_TYPES } from './enums.js';
-/** @internal */
-export { encodeBase64 } from './base64.js';
-/** @internal */
-export { isWellFormedString, isPlainObject, setOwn } from '../core/json.js';
-/** @internal */
-export { uint64OrMinus1 } from './field-readers.js';
+export { parseEntryType, parseEnum, ENTRY_TYPES } from './enums.js';
 /** @internal */
 export { BODY_OF_NUMBER, BODY_OF_TYPE, FIELDS, FIELDS_BY_NUMBER, type BodyCase, type CodecField } from './schema.js';
 /** @internal */
