@@ -20,8 +20,8 @@ export interface EnumMapping<Core extends string> {
   readonly numbers: Readonly<Record<Core, number>>;
   /** Proto3 JSON name of each enum number, UNSPECIFIED included. */
   readonly nameOfNumber: readonly string[];
-  /** Core value of each proto name and number, UNSPECIFIED excluded. */
-  readonly coreOf: ReadonlyMap<unknown, Core>;
+  /** Core value of each proto number, UNSPECIFIED excluded. */
+  readonly coreOfNumber: readonly (Core | undefined)[];
   /** The name of value 0. */
   readonly unspecified: string;
   /** The core values for messages: `'a', 'b' or 'c'`. */
@@ -32,7 +32,7 @@ function enumMapping<Core extends string>(enumName: keyof typeof ENUM_VALUES): E
   const names = {} as Record<Core, string>;
   const numbers = {} as Record<Core, number>;
   const nameOfNumber: string[] = [];
-  const coreOf = new Map<unknown, Core>();
+  const coreOfNumber: (Core | undefined)[] = [];
   let unspecified = '';
   for (const value of ENUM_VALUES[enumName] as readonly { name: string; number: number; core?: string }[]) {
     nameOfNumber[value.number] = value.name;
@@ -43,12 +43,11 @@ function enumMapping<Core extends string>(enumName: keyof typeof ENUM_VALUES): E
     const core = value.core as Core;
     names[core] = value.name;
     numbers[core] = value.number;
-    coreOf.set(value.name, core);
-    coreOf.set(value.number, core);
+    coreOfNumber[value.number] = core;
   }
   const quoted = Object.keys(names).map((core) => `'${core}'`);
   const coreList = quoted.length === 1 ? quoted[0] : `${quoted.slice(0, -1).join(', ')} or ${quoted[quoted.length - 1]}`;
-  return { enumName, names, numbers, nameOfNumber, coreOf, unspecified, coreList };
+  return { enumName, names, numbers, nameOfNumber, coreOfNumber, unspecified, coreList };
 }
 
 export const ENTRY_TYPES: EnumMapping<EntryType> = enumMapping('EntryType');
@@ -59,12 +58,24 @@ export const CHANGE_TYPES: EnumMapping<MembershipChangeType> = enumMapping('Memb
  * EntryType; undefined means absent. `parent` is the entry's path (or index).
  */
 export function parseEntryType(value: unknown, parent: ParentPath): EntryType {
-  return ENTRY_TYPES.coreOf.get(value) ?? enumValueError(ENTRY_TYPES, value, fieldPath(parent, 'type'));
+  return coreOf(ENTRY_TYPES, value) ?? enumValueError(ENTRY_TYPES, value, fieldPath(parent, 'type'));
+}
+
+/** The core value of a proto3 JSON name or number of `mapping`'s enum, or undefined. */
+function coreOf<Core extends string>(mapping: EnumMapping<Core>, value: unknown): Core | undefined {
+  if (typeof value === 'string') {
+    // Compared name by name rather than looked up by key: a string parsed from JSON is not
+    // internalized, and a keyed lookup would internalize it first (several times the cost).
+    const names = mapping.nameOfNumber;
+    for (let number = 1; number < names.length; number++) if (value === names[number]) return mapping.coreOfNumber[number];
+    return undefined;
+  }
+  return typeof value === 'number' && Number.isInteger(value) ? mapping.coreOfNumber[value] : undefined;
 }
 
 /** Core value of a proto3 JSON (name or number) or binary (number) value of the enum `mapping` maps. */
 export function parseEnum<Core extends string>(mapping: EnumMapping<Core>, value: unknown, path: string): Core {
-  return mapping.coreOf.get(value) ?? enumValueError(mapping, value, path);
+  return coreOf(mapping, value) ?? enumValueError(mapping, value, path);
 }
 
 /** The error for an incoming `value` that is no core value of `mapping`: absent, UNSPECIFIED, unknown or of the wrong type. */
@@ -79,7 +90,7 @@ function enumValueError(mapping: EnumMapping<string>, value: unknown, path: stri
 }
 
 /** The proto3 JSON name of an outgoing core value, checked to be one (a core bug otherwise). */
-export function enumName<Core extends string>(mapping: EnumMapping<Core>, value: Core, path: () => string): string {
+export function enumName<Core extends string>(mapping: EnumMapping<Core>, value: Core, parent: ParentPath, name: string): string {
   if (Object.hasOwn(mapping.names, value)) return mapping.names[value];
-  throw new WireError('INVALID_ENUM', `must be ${mapping.coreList}, got ${describeValue(value)}`, path());
+  throw new WireError('INVALID_ENUM', `must be ${mapping.coreList}, got ${describeValue(value)}`, fieldPath(parent, name));
 }

@@ -5,6 +5,7 @@ import { encodeBase64 } from './base64.js';
 import {
   checkAddress,
   checkBool,
+  checkString,
   checkOptionalString,
   checkOptionalUint,
   checkUint,
@@ -14,10 +15,10 @@ import {
 import { checkEntry, checkPrevLogTerm, entryPath } from './entry-rules.js';
 import { ENTRY_TYPES, enumName, type EnumMapping } from './enums.js';
 import { WireError } from './errors.js';
-import { checkStringValue } from './field-readers.js';
 import { handleCommand, type CommandHandling } from './json-value.js';
 import { resolveLimits, type WireLimits } from './limits.js';
 import type { MessagePayload } from './payload.js';
+import { fieldPath } from './paths.js';
 import { BODY_OF_TYPE, FIELDS, type CodecField } from './schema.js';
 import { checkBudget, newBudget, SCALAR_FIELD_BYTES, type WalkBudget } from './walk-budget.js';
 
@@ -72,7 +73,7 @@ export function messageToPayload(message: Message, limits: Readonly<WireLimits>,
  * @internal
  */
 export function envelopeToPayload(from: unknown, to: unknown, term: unknown, budget: WalkBudget): MessagePayload {
-  const out: MessagePayload = { from: checkAddress(from, 'from', budget), to: checkAddress(to, 'to', budget) };
+  const out: MessagePayload = { from: checkAddress(from, '', 'from', budget), to: checkAddress(to, '', 'to', budget) };
   const checkedTerm = checkUint(term, 'term');
   if (checkedTerm !== 0) out.term = String(checkedTerm);
   return out;
@@ -92,50 +93,50 @@ function fieldsToPayload(
 ): MessagePayload {
   const p: MessagePayload = {};
   for (const field of fields) {
-    const value = object[field.name];
-    const fieldPath = `${path}.${field.name}`;
+    const name = field.name;
+    const value = object[name];
     switch (field.kind) {
       case 'uint64': {
-        const number = checkUint(value, fieldPath);
-        if (number !== 0) p[field.name] = String(number);
+        const number = checkUintAt(value, path, name);
+        if (number !== 0) p[name] = String(number);
         break;
       }
       case 'bool':
-        if (checkBool(value, fieldPath)) p[field.name] = true;
+        if (checkBool(value, path, name)) p[name] = true;
         break;
       case 'string':
         if (field.repeated) {
-          const list = copyStringList(value, fieldPath, budget, field.address);
-          if (list.length !== 0) p[field.name] = list;
+          const list = copyStringList(value, fieldPath(path, name), budget, field.address);
+          if (list.length !== 0) p[name] = list;
         } else {
-          const text = field.address ? checkAddress(value, fieldPath, budget) : checkStringValue(value, fieldPath, budget);
-          if (text !== '') p[field.name] = text;
+          const text = field.address ? checkAddress(value, path, name, budget) : checkString(value, path, name, budget);
+          if (text !== '') p[name] = text;
         }
         break;
       case 'bytes': {
         if (!(value instanceof Uint8Array)) {
-          throw new WireError('INVALID_TYPE', `must be a Uint8Array, got ${describeValue(value)}`, fieldPath);
+          throw new WireError('INVALID_TYPE', `must be a Uint8Array, got ${describeValue(value)}`, fieldPath(path, name));
         }
         budget.size += Math.ceil(value.length / 3) * 4 + SCALAR_FIELD_BYTES;
-        checkBudget(budget, fieldPath);
-        if (value.length !== 0) p[field.name] = encodeBase64(value);
+        if (budget.size > budget.limits.maxPayloadBytes) checkBudget(budget, fieldPath(path, name));
+        if (value.length !== 0) p[name] = encodeBase64(value);
         break;
       }
       case 'enum':
-        p[field.name] = enumName(field.enumMapping as EnumMapping<string>, value as string, () => fieldPath);
+        p[name] = enumName(field.enumMapping as EnumMapping<string>, value as string, path, name);
         break;
       case 'message':
         if (!isPlainObject(value)) {
-          throw new WireError('NOT_AN_OBJECT', `must be an object, got ${describeValue(value)}`, fieldPath);
+          throw new WireError('NOT_AN_OBJECT', `must be an object, got ${describeValue(value)}`, fieldPath(path, name));
         }
-        p[field.name] = fieldsToPayload(FIELDS[field.message as WireMessageName], value, fieldPath, budget, commands);
+        p[name] = fieldsToPayload(FIELDS[field.message as WireMessageName], value, fieldPath(path, name), budget, commands);
         break;
       case 'value':
         if (value === undefined) {
-          if (field.required) throw new WireError('MISSING_FIELD', 'is required', fieldPath);
+          if (field.required) throw new WireError('MISSING_FIELD', 'is required', fieldPath(path, name));
           break;
         }
-        p[field.name] = handleCommand(value, path, field.name, budget, commands);
+        p[name] = handleCommand(value, path, name, budget, commands);
         break;
     }
   }
@@ -199,7 +200,7 @@ function entryToPayload(
   const e = entry as unknown as LogEntry;
   const index = checkUintAt(e.index, i, 'index');
   const term = checkUintAt(e.term, i, 'term');
-  const typeName = enumName(ENTRY_TYPES, e.type, () => `${entryPath(i)}.type`);
+  const typeName = enumName(ENTRY_TYPES, e.type, i, 'type');
   checkEntry(index, term, e.type, e.command !== undefined, e.configuration !== undefined, i, prevLogIndex, previousTerm, messageTerm);
   budget.size += 3 * SCALAR_FIELD_BYTES;
   const command = e.command === undefined ? undefined : handleCommand(e.command, i, 'command', budget, commands);
