@@ -1,5 +1,5 @@
 import { RaftError } from '../core/errors.js';
-import { describeValue } from '../wire/describe-value.js';
+import { describeValue } from '../core/json.js';
 import type { RaftOptions } from './raft-interface.js';
 
 /** The least {@link snapshotCatchUpEntries} when snapshots are on (hashicorp/raft keeps 10240 TrailingLogs, etcd 5000). */

@@ -1,6 +1,6 @@
-import type { Configuration, JsonValue, LogEntry, Message } from '../core/types.js';
-import { CHANGE_TYPE_NUMBERS, ENTRY_TYPE_NUMBERS } from '../wire/index.js';
-import { BODY_FIELD } from './field-numbers.js';
+import { FIELD_NUMBERS, type WireMessageName } from '../../generated/webraft/v1/raft.wire.js';
+import type { JsonValue, LogEntry, Message } from '../core/types.js';
+import { BODY_OF_TYPE, ENTRY_TYPES, FIELDS, type CodecField, type EnumMapping } from '../wire/index.js';
 import { ProtoWriter } from './proto-writer.js';
 
 /**
@@ -10,116 +10,91 @@ import { ProtoWriter } from './proto-writer.js';
  *
  * The writer fills its buffer back to front, so every function here emits
  * the fields of its message from the highest field number to the lowest (and
- * repeated fields from the last element to the first).
+ * repeated fields from the last element to the first). Bodies and nested
+ * messages are written from the generated field tables; the entries of an
+ * AppendEntriesRequest, the hot path, by {@link writeEntry}.
  * @internal
  */
 export function encodeMessage(message: Message): Uint8Array {
   const w = new ProtoWriter();
   const body = message.body;
+  const bodyCase = BODY_OF_TYPE[body.type];
   const start = w.written;
-  switch (body.type) {
-    case 'RequestVoteRequest':
-      if (body.leadershipTransfer) w.boolField(4, true);
-      if (body.preVote) w.boolField(3, true);
-      if (body.lastLogTerm !== 0) w.uint64Field(2, body.lastLogTerm);
-      if (body.lastLogIndex !== 0) w.uint64Field(1, body.lastLogIndex);
-      break;
-    case 'RequestVoteResponse':
-      if (body.preVote) w.boolField(2, true);
-      if (body.voteGranted) w.boolField(1, true);
-      break;
-    case 'AppendEntriesRequest':
-      if (body.readRound !== 0) w.uint64Field(5, body.readRound);
-      if (body.leaderCommit !== 0) w.uint64Field(4, body.leaderCommit);
-      for (let i = body.entries.length - 1; i >= 0; i--) writeEntry(w, body.entries[i]);
-      if (body.prevLogTerm !== 0) w.uint64Field(2, body.prevLogTerm);
-      if (body.prevLogIndex !== 0) w.uint64Field(1, body.prevLogIndex);
-      break;
-    case 'AppendEntriesResponse':
-      if (body.rejectedIndex !== 0) w.uint64Field(7, body.rejectedIndex);
-      if (body.lastLogIndex !== 0) w.uint64Field(6, body.lastLogIndex);
-      if (body.readRound !== 0) w.uint64Field(5, body.readRound);
-      if (body.conflictTerm !== 0) w.uint64Field(4, body.conflictTerm);
-      if (body.conflictIndex !== 0) w.uint64Field(3, body.conflictIndex);
-      if (body.matchIndex !== 0) w.uint64Field(2, body.matchIndex);
-      if (body.success) w.boolField(1, true);
-      break;
-    case 'InstallSnapshotRequest':
-      writeConfiguration(w, 6, body.configuration);
-      if (body.done) w.boolField(5, true);
-      if (body.data.length !== 0) w.bytesField(4, body.data);
-      if (body.offset !== 0) w.uint64Field(3, body.offset);
-      if (body.lastIncludedTerm !== 0) w.uint64Field(2, body.lastIncludedTerm);
-      if (body.lastIncludedIndex !== 0) w.uint64Field(1, body.lastIncludedIndex);
-      break;
-    case 'InstallSnapshotResponse':
-      if (body.done) w.boolField(3, true);
-      if (body.nextOffset !== 0) w.uint64Field(2, body.nextOffset);
-      if (body.lastIncludedIndex !== 0) w.uint64Field(1, body.lastIncludedIndex);
-      break;
-    case 'TimeoutNowRequest':
-      break;
-    case 'ProposeRequest':
-      writeValueField(w, 4, body.command);
-      if (body.firstOutstandingSequence !== 0) w.uint64Field(3, body.firstOutstandingSequence);
-      if (body.sequence !== 0) w.uint64Field(2, body.sequence);
-      if (body.clientId !== '') w.stringField(1, body.clientId);
-      break;
-    case 'ProposeResponse':
-      if (body.leaderHint !== '') w.stringField(6, body.leaderHint);
-      if (body.errorCode !== '') w.stringField(5, body.errorCode);
-      if (body.logTerm !== 0) w.uint64Field(4, body.logTerm);
-      if (body.index !== 0) w.uint64Field(3, body.index);
-      if (body.sequence !== 0) w.uint64Field(2, body.sequence);
-      if (body.clientId !== '') w.stringField(1, body.clientId);
-      break;
-    case 'ReadIndexRequest':
-      if (body.requestId !== 0) w.uint64Field(1, body.requestId);
-      break;
-    case 'ReadIndexResponse':
-      if (body.errorCode !== '') w.stringField(3, body.errorCode);
-      if (body.readIndex !== 0) w.uint64Field(2, body.readIndex);
-      if (body.requestId !== 0) w.uint64Field(1, body.requestId);
-      break;
-    case 'MembershipChangeRequest':
-      if (body.address !== '') w.stringField(3, body.address);
-      w.uint64Field(2, CHANGE_TYPE_NUMBERS[body.changeType]);
-      if (body.requestId !== 0) w.uint64Field(1, body.requestId);
-      break;
-    case 'MembershipChangeResponse':
-      if (body.index !== 0) w.uint64Field(3, body.index);
-      if (body.errorCode !== '') w.stringField(2, body.errorCode);
-      if (body.requestId !== 0) w.uint64Field(1, body.requestId);
-      break;
-  }
-  w.join(start, BODY_FIELD[body.type]);
-  if (message.term !== 0) w.uint64Field(3, message.term);
-  if (message.to !== '') w.stringField(2, message.to);
-  if (message.from !== '') w.stringField(1, message.from);
+  writeFields(w, bodyCase.fields, body as unknown as Record<string, unknown>);
+  w.join(start, bodyCase.number);
+  if (message.term !== 0) w.uint64Field(MESSAGE.term, message.term);
+  if (message.to !== '') w.stringField(MESSAGE.to, message.to);
+  if (message.from !== '') w.stringField(MESSAGE.from, message.from);
   return w.finish();
 }
 
-function writeEntry(w: ProtoWriter, entry: LogEntry): void {
-  const start = w.written;
-  if (entry.firstOutstandingSequence !== undefined && entry.firstOutstandingSequence !== 0) {
-    w.uint64Field(8, entry.firstOutstandingSequence);
+const MESSAGE = FIELD_NUMBERS.Message;
+const ENTRY = FIELD_NUMBERS.Entry;
+const ENTRIES = FIELD_NUMBERS.AppendEntriesRequest.entries;
+const ENTRY_TYPE_NUMBERS = ENTRY_TYPES.numbers;
+
+/** The fields `fields` lists of `object`, last field first. */
+function writeFields(w: ProtoWriter, fields: readonly CodecField[], object: Record<string, unknown>): void {
+  for (let f = fields.length - 1; f >= 0; f--) {
+    const field = fields[f];
+    const value = object[field.name];
+    if (field.repeated) {
+      const list = value as readonly unknown[];
+      for (let i = list.length - 1; i >= 0; i--) writeField(w, field, list[i]);
+    } else {
+      writeField(w, field, value);
+    }
   }
-  if (entry.sequence !== undefined && entry.sequence !== 0) w.uint64Field(7, entry.sequence);
-  if (entry.clientId !== undefined && entry.clientId !== '') w.stringField(6, entry.clientId);
-  if (entry.configuration !== undefined) writeConfiguration(w, 5, entry.configuration);
-  if (entry.command !== undefined) writeValueField(w, 4, entry.command);
-  w.uint64Field(3, ENTRY_TYPE_NUMBERS[entry.type]);
-  if (entry.term !== 0) w.uint64Field(2, entry.term);
-  if (entry.index !== 0) w.uint64Field(1, entry.index);
-  w.join(start, 3);
 }
 
-function writeConfiguration(w: ProtoWriter, fieldNumber: number, configuration: Configuration): void {
-  const start = w.written;
-  const { voters, learners } = configuration;
-  for (let i = learners.length - 1; i >= 0; i--) w.stringField(2, learners[i]);
-  for (let i = voters.length - 1; i >= 0; i--) w.stringField(1, voters[i]);
-  w.join(start, fieldNumber);
+/** One value of `field` (an element, for a repeated one), unless it is the proto3 default of a singular scalar. */
+function writeField(w: ProtoWriter, field: CodecField, value: unknown): void {
+  switch (field.kind) {
+    case 'uint64':
+      if (value !== 0 || field.repeated) w.uint64Field(field.number, value as number);
+      return;
+    case 'bool':
+      if (value === true || field.repeated) w.boolField(field.number, value as boolean);
+      return;
+    case 'string':
+      if (value !== '' || field.repeated) w.stringField(field.number, value as string);
+      return;
+    case 'bytes':
+      if ((value as Uint8Array).length !== 0 || field.repeated) w.bytesField(field.number, value as Uint8Array);
+      return;
+    case 'enum': {
+      const number = (field.enumMapping as EnumMapping<string>).numbers[value as string];
+      if (number !== 0 || field.repeated) w.uint64Field(field.number, number);
+      return;
+    }
+    case 'value':
+      if (value !== undefined) writeValueField(w, field.number, value as JsonValue);
+      return;
+    case 'message': {
+      const start = w.written;
+      if (field.message === 'Entry') writeEntry(w, value as LogEntry);
+      else writeFields(w, FIELDS[field.message as WireMessageName], value as Record<string, unknown>);
+      w.join(start, field.number);
+    }
+  }
+}
+
+/** The fields of one entry (its optional fields omitted when absent or default). */
+function writeEntry(w: ProtoWriter, entry: LogEntry): void {
+  if (entry.firstOutstandingSequence !== undefined && entry.firstOutstandingSequence !== 0) {
+    w.uint64Field(ENTRY.firstOutstandingSequence, entry.firstOutstandingSequence);
+  }
+  if (entry.sequence !== undefined && entry.sequence !== 0) w.uint64Field(ENTRY.sequence, entry.sequence);
+  if (entry.clientId !== undefined && entry.clientId !== '') w.stringField(ENTRY.clientId, entry.clientId);
+  if (entry.configuration !== undefined) {
+    const start = w.written;
+    writeFields(w, FIELDS.Configuration, entry.configuration as unknown as Record<string, unknown>);
+    w.join(start, ENTRY.configuration);
+  }
+  if (entry.command !== undefined) writeValueField(w, ENTRY.command, entry.command);
+  w.uint64Field(ENTRY.type, ENTRY_TYPE_NUMBERS[entry.type]);
+  if (entry.term !== 0) w.uint64Field(ENTRY.term, entry.term);
+  if (entry.index !== 0) w.uint64Field(ENTRY.index, entry.index);
 }
 
 /** A `google.protobuf.Value` field holding a JSON value (already validated as JSON). */

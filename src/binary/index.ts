@@ -15,11 +15,12 @@ import {
   type MessagePayload,
   type WireLimits,
 } from '../wire/index.js';
-import { decodeMessage } from './decode-message.js';
-import { decodePayloadFast } from './decode-payload.js';
+import type { Message } from '../core/types.js';
+import { decodeAppendEntries } from './decode-append-entries.js';
+import { decodeBody, readEnvelope } from './decode-message.js';
 import { encodeMessage } from './encode-message.js';
-import { encodePayloadFast } from './encode-payload.js';
 import { frameBytes, maxBinaryBytes } from './framing.js';
+import { ProtoReader } from './proto-reader.js';
 
 export { FrameDecoder, splitFrames, DEFAULT_MAX_FRAME_BYTES, maxBinaryBytes, type FrameDecoderOptions } from './framing.js';
 export { WireError, isWireError, DEFAULT_WIRE_LIMITS } from '../wire/index.js';
@@ -51,8 +52,8 @@ export interface DecodeOptions {
 export function encode(payload: object, options?: EncodeOptions): Uint8Array {
   try {
     const limits = resolveLimits(options?.limits);
-    // The reference path yields the precise error, or the bytes of payloads the one-pass encoder leaves to it.
-    return encodePayloadFast(payload, limits) ?? encodeMessage(payloadToMessage(payload, undefined, limits, false));
+    // The payload is checked as gotData checks it (its commands are only read, not copied), then written.
+    return encodeMessage(payloadToMessage(payload, undefined, limits, false));
   } catch (thrown) {
     throw toWireError(thrown, 'INVALID_TYPE');
   }
@@ -74,19 +75,19 @@ export function decode(bytes: Uint8Array, options?: DecodeOptions): MessagePaylo
     if (bytes.length > maxBinaryBytes(limits.maxPayloadBytes)) {
       throw new WireError('LIMIT_EXCEEDED', `${bytes.length} bytes exceed what a payload within maxPayloadBytes (${limits.maxPayloadBytes}) can take`);
     }
-    const payload = decodePayloadFast(bytes, limits);
-    if (payload !== undefined && (options?.from === undefined || payload.from === options.from)) return payload;
-    // The reference path: it yields the precise error, or the payload of unusual but valid bytes.
-    const message = decodeMessage(bytes, limits);
-    if (options?.from !== undefined && message.from !== options.from) {
+    const r = new ProtoReader(bytes);
+    const envelope = readEnvelope(r);
+    if (options?.from !== undefined && envelope.from !== options.from) {
       throw new WireError(
         'SENDER_MISMATCH',
-        `message claims sender ${JSON.stringify(message.from)} but arrived from ${JSON.stringify(options.from)}`,
+        `message claims sender ${JSON.stringify(envelope.from)} but arrived from ${JSON.stringify(options.from)}`,
         'from',
       );
     }
-    // The decoded message is ours alone, so its command values can go into the payload uncopied.
-    return messageToPayload(message, limits, 'validate-reference');
+    if (envelope.body.type === 'AppendEntriesRequest') return decodeAppendEntries(r, envelope, limits);
+    const message: Message = { from: envelope.from, to: envelope.to, term: envelope.term, body: decodeBody(r, envelope, limits) };
+    // The decoded message is ours alone and its commands were checked while decoding: they go into the payload as they are.
+    return messageToPayload(message, limits, 'checked-reference');
   } catch (thrown) {
     throw toWireError(thrown, 'INVALID_BINARY');
   }

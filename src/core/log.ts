@@ -1,5 +1,6 @@
 import { InvariantError } from './errors.js';
-import type { JsonValue, LogEntry, Snapshot } from './types.js';
+import { jsonSizeEstimate } from './json.js';
+import type { LogEntry, Snapshot } from './types.js';
 
 /**
  * Bytes counted per entry besides its command, client id and configuration:
@@ -11,44 +12,8 @@ import type { JsonValue, LogEntry, Snapshot } from './types.js';
 const ENTRY_OVERHEAD_BYTES = 48;
 
 /**
- * The size estimate of a JSON value, the one the wire's validation walk makes
- * of a command (src/wire/json-value.ts) and checks against maxPayloadBytes:
- * strings count their length plus 2, numbers 8, booleans 5, null 4, arrays 2
- * plus 1 per element, object members their key's length plus 4. Cheaper than
- * JSON.stringify, and unlike its length it is never below the wire's figure
- * (an array of small numbers counts 9 per element where its JSON has 2).
- */
-export function jsonSizeEstimate(value: JsonValue): number {
-  switch (typeof value) {
-    case 'string':
-      return value.length + 2;
-    case 'number':
-      return 8;
-    case 'boolean':
-      return 5;
-    default:
-      break;
-  }
-  if (value === null) return 4;
-  if (Array.isArray(value)) {
-    let size = 2 + value.length;
-    for (let i = 0; i < value.length; i++) size += jsonSizeEstimate(value[i]);
-    return size;
-  }
-  let size = 2;
-  const object = value as { [key: string]: JsonValue };
-  for (const key in object) {
-    if (!hasOwn.call(object, key)) continue;
-    size += key.length + 4 + jsonSizeEstimate(object[key]);
-  }
-  return size;
-}
-
-const hasOwn = Object.prototype.hasOwnProperty;
-
-/**
  * Estimated encoded size of an entry, for the bytes-per-message limit, on the
- * wire's scale (see {@link jsonSizeEstimate}). `commandBytes` is the command's
+ * wire's scale (see `jsonSizeEstimate` in json.ts). `commandBytes` is the command's
  * estimate when the caller already made it (a proposal's, from validating it).
  */
 export function entryByteSize(entry: LogEntry, commandBytes?: number): number {

@@ -1,8 +1,6 @@
-import type { Configuration } from '../core/types.js';
-import { describeValue } from './describe-value.js';
+import { describeValue, isWellFormedString } from '../core/json.js';
 import { WireError } from './errors.js';
 import { checkStringValue, stringValue } from './field-readers.js';
-import { isPlainObject } from './json-value.js';
 import { fieldPath, type ParentPath } from './paths.js';
 import { SCALAR_FIELD_BYTES, type WalkBudget } from './walk-budget.js';
 
@@ -28,16 +26,25 @@ export function checkUintAt(value: unknown, parent: ParentPath, name: string): n
   return checkUint(value, fieldPath(parent, name));
 }
 
-/** A boolean. */
-export function checkBool(value: unknown, path: string): boolean {
+/** A boolean field `name` of the object at `parent`. */
+export function checkBool(value: unknown, parent: ParentPath, name: string): boolean {
   if (typeof value === 'boolean') return value;
-  throw new WireError('INVALID_TYPE', `must be a boolean, got ${describeValue(value)}`, path);
+  throw new WireError('INVALID_TYPE', `must be a boolean, got ${describeValue(value)}`, fieldPath(parent, name));
 }
 
-/** A non-empty address string. */
-export function checkAddress(value: unknown, path: string, budget: WalkBudget): string {
-  const address = checkStringValue(value, path, budget);
-  if (address === '') throw new WireError('MISSING_FIELD', 'must be a non-empty address', path);
+/** A string field `name` of the object at `parent`, within maxStringLength and well-formed; the path is built only for an error. */
+export function checkString(value: unknown, parent: ParentPath, name: string, budget: WalkBudget): string {
+  if (typeof value === 'string' && value.length <= budget.limits.maxStringLength && isWellFormedString(value)) {
+    budget.size += value.length + SCALAR_FIELD_BYTES;
+    return value;
+  }
+  return checkStringValue(value, fieldPath(parent, name), budget);
+}
+
+/** A non-empty address field `name` of the object at `parent`. */
+export function checkAddress(value: unknown, parent: ParentPath, name: string, budget: WalkBudget): string {
+  const address = checkString(value, parent, name, budget);
+  if (address === '') throw new WireError('MISSING_FIELD', 'must be a non-empty address', fieldPath(parent, name));
   return address;
 }
 
@@ -52,23 +59,16 @@ export function checkOptionalUint(value: unknown, entry: number, name: string, b
   return value === undefined ? 0 : checkUintAt(value, entry, name);
 }
 
-/** A fresh copy of an array of non-empty addresses. */
-export function copyAddressList(value: unknown, path: string, budget: WalkBudget): string[] {
+/** A fresh copy of an array of strings, non-empty ones when they are `addresses`. */
+export function copyStringList(value: unknown, path: string, budget: WalkBudget, addresses: boolean): string[] {
   if (!Array.isArray(value)) {
     throw new WireError('INVALID_TYPE', `must be an array of strings, got ${describeValue(value)}`, path);
   }
   const out = new Array<string>(value.length);
-  for (let i = 0; i < value.length; i++) out[i] = checkAddress(value[i], `${path}[${i}]`, budget);
-  return out;
-}
-
-/** A fresh, checked copy of a core Configuration. */
-export function copyConfiguration(value: unknown, path: string, budget: WalkBudget): Configuration {
-  if (!isPlainObject(value)) {
-    throw new WireError('NOT_AN_OBJECT', `must be an object, got ${describeValue(value)}`, path);
+  for (let i = 0; i < value.length; i++) {
+    const element = checkStringValue(value[i], `${path}[${i}]`, budget);
+    if (addresses && element === '') throw new WireError('MISSING_FIELD', 'must be a non-empty address', `${path}[${i}]`);
+    out[i] = element;
   }
-  return {
-    voters: copyAddressList(value.voters, `${path}.voters`, budget),
-    learners: copyAddressList(value.learners, `${path}.learners`, budget),
-  };
+  return out;
 }

@@ -1,4 +1,4 @@
-import type { LogEntry } from '../core/types.js';
+import type { EntryType } from '../core/types.js';
 import { WireError } from './errors.js';
 import { entryPath } from './paths.js';
 
@@ -30,44 +30,46 @@ export function checkPrevLogTerm(prevLogTerm: number, messageTerm: number): void
  * always on) configuration entries.
  */
 export function checkEntry(
-  entry: LogEntry,
+  index: number,
+  term: number,
+  type: EntryType,
+  hasCommand: boolean,
+  hasConfiguration: boolean,
   i: number,
   prevLogIndex: number,
   previousTerm: number,
   messageTerm: number,
 ): void {
   const expectedIndex = prevLogIndex + 1 + i;
-  if (entry.index !== expectedIndex) {
+  if (index !== expectedIndex) {
     throw new WireError(
       'INVALID_ENTRIES',
-      `must be ${expectedIndex} (entries are contiguous from prevLogIndex + 1), got ${entry.index}`,
+      `must be ${expectedIndex} (entries are contiguous from prevLogIndex + 1), got ${index}`,
       `${entryPath(i)}.index`,
     );
   }
-  if (entry.term < previousTerm) {
+  if (term < previousTerm) {
     throw new WireError(
       'INVALID_ENTRIES',
-      `must not be below the term of the preceding entry (${previousTerm}), got ${entry.term}`,
+      `must not be below the term of the preceding entry (${previousTerm}), got ${term}`,
       `${entryPath(i)}.term`,
     );
   }
-  if (entry.term > messageTerm) {
+  if (term > messageTerm) {
     throw new WireError(
       'INVALID_ENTRIES',
-      `must not exceed the message term (${messageTerm}), got ${entry.term}`,
+      `must not exceed the message term (${messageTerm}), got ${term}`,
       `${entryPath(i)}.term`,
     );
   }
-  const hasCommand = entry.command !== undefined;
-  if (entry.type === 'command') {
+  if (type === 'command') {
     if (!hasCommand) {
       throw new WireError('INVALID_ENTRIES', 'is required on an ENTRY_TYPE_COMMAND entry', `${entryPath(i)}.command`);
     }
   } else if (hasCommand) {
     throw new WireError('INVALID_ENTRIES', 'is only allowed on an ENTRY_TYPE_COMMAND entry', `${entryPath(i)}.command`);
   }
-  const hasConfiguration = entry.configuration !== undefined;
-  if (entry.type === 'configuration') {
+  if (type === 'configuration') {
     if (!hasConfiguration) {
       throw new WireError(
         'INVALID_ENTRIES',

@@ -1,9 +1,7 @@
 import { decodeBase64 } from './base64.js';
-import { describeValue } from './describe-value.js';
+import { describeValue, isPlainObject, isWellFormedString } from '../core/json.js';
 import { WireError } from './errors.js';
-import { isPlainObject } from './json-value.js';
 import { fieldPath, type ParentPath } from './paths.js';
-import { isWellFormedString } from './strings.js';
 import { SCALAR_FIELD_BYTES, type WalkBudget } from './walk-budget.js';
 
 /**
@@ -57,7 +55,7 @@ export function parseUint64(value: unknown, path: string): number {
  * The value of a valid proto3 JSON uint64 (see {@link parseUint64}), or -1.
  * Never throws and builds no strings, for the hot paths.
  */
-export function uint64OrMinus1(value: unknown): number {
+function uint64OrMinus1(value: unknown): number {
   if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? value + 0 : -1; // + 0 turns -0 into 0
   if (typeof value !== 'string') return -1;
   const length = value.length;
@@ -179,13 +177,14 @@ export function readBytes(obj: PayloadObject, camel: string, snake: string, pare
   return bytes;
 }
 
-/** A repeated string field of non-empty addresses; [] when absent. */
-export function readAddressList(
+/** A repeated string field, of non-empty addresses when `addresses`; [] when absent. */
+export function readStringList(
   obj: PayloadObject,
   camel: string,
   snake: string,
   parent: ParentPath,
   budget: WalkBudget,
+  addresses: boolean,
 ): string[] {
   const value = readField(obj, camel, snake, parent);
   if (value === undefined) return [];
@@ -194,7 +193,7 @@ export function readAddressList(
   const out = new Array<string>(value.length);
   for (let i = 0; i < value.length; i++) {
     const address = checkStringValue(value[i], `${path}[${i}]`, budget);
-    if (address === '') throw new WireError('MISSING_FIELD', 'must be a non-empty address', `${path}[${i}]`);
+    if (addresses && address === '') throw new WireError('MISSING_FIELD', 'must be a non-empty address', `${path}[${i}]`);
     out[i] = address;
   }
   return out;

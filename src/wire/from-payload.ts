@@ -1,20 +1,19 @@
+import { BODY_CASES, type WireMessageName } from '../../generated/webraft/v1/raft.wire.js';
 import type {
   AppendEntriesRequest,
   Configuration,
-  JsonValue,
   LogEntry,
   Message,
   MessageBody,
   MessageType,
 } from '../core/types.js';
-import { describeValue } from './describe-value.js';
+import { describeValue, isPlainObject } from '../core/json.js';
 import { checkEntry, checkPrevLogTerm } from './entry-rules.js';
-import { parseChangeType, parseEntryType } from './enums.js';
+import { parseEntryType, parseEnum, type EnumMapping } from './enums.js';
 import { toWireError, WireError } from './errors.js';
 import {
   eitherName,
   fieldPath,
-  readAddressList,
   readBool,
   readBytes,
   readField,
@@ -22,14 +21,16 @@ import {
   readRequiredAddress,
   requiredAddressValue,
   readString,
+  readStringList,
   readUint64,
   stringValue,
   uint64Value,
   type PayloadObject,
 } from './field-readers.js';
-import { copyJsonField, copyJsonValue, isPlainObject } from './json-value.js';
+import { copyJsonField, copyJsonValue } from './json-value.js';
 import { resolveLimits, type WireLimits } from './limits.js';
 import { entryPath } from './paths.js';
+import { BODY_OF_TYPE, FIELDS, type CodecField } from './schema.js';
 import { checkBudget, newBudget, type WalkBudget } from './walk-budget.js';
 
 /** Options of {@link fromPayload}. */
@@ -68,51 +69,12 @@ export function fromPayload(payload: unknown, options?: FromPayloadOptions): Fro
 }
 
 /** The oneof body of each top-level key, lowerCamelCase and snake_case. */
-const BODY_KEYS: ReadonlyMap<string, MessageType> = new Map<string, MessageType>([
-  ['requestVoteRequest', 'RequestVoteRequest'],
-  ['request_vote_request', 'RequestVoteRequest'],
-  ['requestVoteResponse', 'RequestVoteResponse'],
-  ['request_vote_response', 'RequestVoteResponse'],
-  ['appendEntriesRequest', 'AppendEntriesRequest'],
-  ['append_entries_request', 'AppendEntriesRequest'],
-  ['appendEntriesResponse', 'AppendEntriesResponse'],
-  ['append_entries_response', 'AppendEntriesResponse'],
-  ['installSnapshotRequest', 'InstallSnapshotRequest'],
-  ['install_snapshot_request', 'InstallSnapshotRequest'],
-  ['installSnapshotResponse', 'InstallSnapshotResponse'],
-  ['install_snapshot_response', 'InstallSnapshotResponse'],
-  ['timeoutNowRequest', 'TimeoutNowRequest'],
-  ['timeout_now_request', 'TimeoutNowRequest'],
-  ['proposeRequest', 'ProposeRequest'],
-  ['propose_request', 'ProposeRequest'],
-  ['proposeResponse', 'ProposeResponse'],
-  ['propose_response', 'ProposeResponse'],
-  ['readIndexRequest', 'ReadIndexRequest'],
-  ['read_index_request', 'ReadIndexRequest'],
-  ['readIndexResponse', 'ReadIndexResponse'],
-  ['read_index_response', 'ReadIndexResponse'],
-  ['membershipChangeRequest', 'MembershipChangeRequest'],
-  ['membership_change_request', 'MembershipChangeRequest'],
-  ['membershipChangeResponse', 'MembershipChangeResponse'],
-  ['membership_change_response', 'MembershipChangeResponse'],
-]);
+const BODY_KEYS: ReadonlyMap<string, MessageType> = new Map<string, MessageType>(
+  BODY_CASES.flatMap((body) => [[body.name, body.type] as const, [body.protoName, body.type] as const]),
+);
 
 /** lowerCamelCase JSON name of each body, for paths and error messages. */
-const BODY_JSON_NAMES: Readonly<Record<MessageType, string>> = {
-  RequestVoteRequest: 'requestVoteRequest',
-  RequestVoteResponse: 'requestVoteResponse',
-  AppendEntriesRequest: 'appendEntriesRequest',
-  AppendEntriesResponse: 'appendEntriesResponse',
-  InstallSnapshotRequest: 'installSnapshotRequest',
-  InstallSnapshotResponse: 'installSnapshotResponse',
-  TimeoutNowRequest: 'timeoutNowRequest',
-  ProposeRequest: 'proposeRequest',
-  ProposeResponse: 'proposeResponse',
-  ReadIndexRequest: 'readIndexRequest',
-  ReadIndexResponse: 'readIndexResponse',
-  MembershipChangeRequest: 'membershipChangeRequest',
-  MembershipChangeResponse: 'membershipChangeResponse',
-};
+const BODY_JSON_NAMES = Object.fromEntries(BODY_CASES.map((body) => [body.type, body.name])) as Readonly<Record<MessageType, string>>;
 
 /**
  * The throwing core of {@link fromPayload}. With `copyCommands` false the
@@ -189,115 +151,60 @@ function parseBody(
   budget: WalkBudget,
   copyCommands: boolean,
 ): MessageBody {
-  switch (type) {
-    case 'RequestVoteRequest':
-      return {
-        type,
-        lastLogIndex: readUint64(b, 'lastLogIndex', 'last_log_index', path, budget),
-        lastLogTerm: readUint64(b, 'lastLogTerm', 'last_log_term', path, budget),
-        preVote: readBool(b, 'preVote', 'pre_vote', path, budget),
-        leadershipTransfer: readBool(b, 'leadershipTransfer', 'leadership_transfer', path, budget),
-      };
-    case 'RequestVoteResponse':
-      return {
-        type,
-        voteGranted: readBool(b, 'voteGranted', 'vote_granted', path, budget),
-        preVote: readBool(b, 'preVote', 'pre_vote', path, budget),
-      };
-    case 'AppendEntriesRequest':
-      return parseAppendEntriesRequest(b, path, term, budget, copyCommands);
-    case 'AppendEntriesResponse':
-      return {
-        type,
-        success: readBool(b, 'success', 'success', path, budget),
-        matchIndex: readUint64(b, 'matchIndex', 'match_index', path, budget),
-        conflictIndex: readUint64(b, 'conflictIndex', 'conflict_index', path, budget),
-        conflictTerm: readUint64(b, 'conflictTerm', 'conflict_term', path, budget),
-        readRound: readUint64(b, 'readRound', 'read_round', path, budget),
-        lastLogIndex: readUint64(b, 'lastLogIndex', 'last_log_index', path, budget),
-        rejectedIndex: readUint64(b, 'rejectedIndex', 'rejected_index', path, budget),
-      };
-    case 'InstallSnapshotRequest': {
-      const configuration = readObject(b, 'configuration', 'configuration', path);
-      return {
-        type,
-        lastIncludedIndex: readUint64(b, 'lastIncludedIndex', 'last_included_index', path, budget),
-        lastIncludedTerm: readUint64(b, 'lastIncludedTerm', 'last_included_term', path, budget),
-        offset: readUint64(b, 'offset', 'offset', path, budget),
-        data: readBytes(b, 'data', 'data', path, budget),
-        done: readBool(b, 'done', 'done', path, budget),
-        configuration:
-          configuration === undefined
-            ? { voters: [], learners: [] }
-            : parseConfiguration(configuration, fieldPath(path, 'configuration'), budget),
-      };
+  if (type === 'AppendEntriesRequest') return parseAppendEntriesRequest(b, path, term, budget, copyCommands);
+  return { type, ...parseFields(BODY_OF_TYPE[type].fields, b, path, budget, copyCommands) } as MessageBody;
+}
+
+/**
+ * The core form of the proto3 JSON object `b` whose fields `fields` lists (a
+ * body other than AppendEntriesRequest, or a message inside one): every field
+ * read under either name and checked, absent ones as their proto3 default.
+ */
+function parseFields(
+  fields: readonly CodecField[],
+  b: PayloadObject,
+  path: string,
+  budget: WalkBudget,
+  copyCommands: boolean,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const field of fields) {
+    const { name, protoName } = field;
+    switch (field.kind) {
+      case 'uint64':
+        out[name] = readUint64(b, name, protoName, path, budget);
+        break;
+      case 'bool':
+        out[name] = readBool(b, name, protoName, path, budget);
+        break;
+      case 'string':
+        if (field.repeated) out[name] = readStringList(b, name, protoName, path, budget, field.address);
+        else out[name] = field.address ? readRequiredAddress(b, name, protoName, path, budget) : readString(b, name, protoName, path, budget);
+        break;
+      case 'bytes':
+        out[name] = readBytes(b, name, protoName, path, budget);
+        break;
+      case 'enum':
+        out[name] = parseEnum(field.enumMapping as EnumMapping<string>, readField(b, name, protoName, path), fieldPath(path, name));
+        break;
+      case 'message': {
+        const message = readObject(b, name, protoName, path);
+        out[name] = parseFields(FIELDS[field.message as WireMessageName], message ?? {}, fieldPath(path, name), budget, copyCommands);
+        break;
+      }
+      case 'value': {
+        // A google.protobuf.Value field: JSON null is the null value, not absence.
+        const value = b[name] === undefined ? b[protoName] : b[name];
+        if (value === undefined) {
+          if (field.required) throw new WireError('MISSING_FIELD', 'is required', fieldPath(path, name));
+          break;
+        }
+        out[name] = copyJsonValue(value, fieldPath(path, name), budget, copyCommands);
+        break;
+      }
     }
-    case 'InstallSnapshotResponse':
-      return {
-        type,
-        lastIncludedIndex: readUint64(b, 'lastIncludedIndex', 'last_included_index', path, budget),
-        nextOffset: readUint64(b, 'nextOffset', 'next_offset', path, budget),
-        done: readBool(b, 'done', 'done', path, budget),
-      };
-    case 'TimeoutNowRequest':
-      return { type };
-    case 'ProposeRequest': {
-      const clientId = readString(b, 'clientId', 'client_id', path, budget);
-      const sequence = readUint64(b, 'sequence', 'sequence', path, budget);
-      const firstOutstandingSequence = readUint64(
-        b,
-        'firstOutstandingSequence',
-        'first_outstanding_sequence',
-        path,
-        budget,
-      );
-      const command = b.command;
-      if (command === undefined) throw new WireError('MISSING_FIELD', 'is required', fieldPath(path, 'command'));
-      return {
-        type,
-        clientId,
-        sequence,
-        firstOutstandingSequence,
-        command: copyJsonValue(command, fieldPath(path, 'command'), budget, copyCommands),
-      };
-    }
-    case 'ProposeResponse':
-      return {
-        type,
-        clientId: readString(b, 'clientId', 'client_id', path, budget),
-        sequence: readUint64(b, 'sequence', 'sequence', path, budget),
-        index: readUint64(b, 'index', 'index', path, budget),
-        logTerm: readUint64(b, 'logTerm', 'log_term', path, budget),
-        errorCode: readString(b, 'errorCode', 'error_code', path, budget),
-        leaderHint: readString(b, 'leaderHint', 'leader_hint', path, budget),
-      };
-    case 'ReadIndexRequest':
-      return { type, requestId: readUint64(b, 'requestId', 'request_id', path, budget) };
-    case 'ReadIndexResponse':
-      return {
-        type,
-        requestId: readUint64(b, 'requestId', 'request_id', path, budget),
-        readIndex: readUint64(b, 'readIndex', 'read_index', path, budget),
-        errorCode: readString(b, 'errorCode', 'error_code', path, budget),
-      };
-    case 'MembershipChangeRequest':
-      return {
-        type,
-        requestId: readUint64(b, 'requestId', 'request_id', path, budget),
-        changeType: parseChangeType(
-          readField(b, 'changeType', 'change_type', path),
-          fieldPath(path, 'changeType'),
-        ),
-        address: readRequiredAddress(b, 'address', 'address', path, budget),
-      };
-    case 'MembershipChangeResponse':
-      return {
-        type,
-        requestId: readUint64(b, 'requestId', 'request_id', path, budget),
-        errorCode: readString(b, 'errorCode', 'error_code', path, budget),
-        index: readUint64(b, 'index', 'index', path, budget),
-      };
   }
+  return out;
 }
 
 function parseAppendEntriesRequest(
@@ -333,7 +240,7 @@ function parseAppendEntriesRequest(
     let previousTerm = prevLogTerm;
     for (let i = 0; i < count; i++) {
       const entry = parseEntry(raw[i], i, budget, copyCommands);
-      checkEntry(entry, i, prevLogIndex, previousTerm, term);
+      checkEntry(entry.index, entry.term, entry.type, entry.command !== undefined, entry.configuration !== undefined, i, prevLogIndex, previousTerm, term);
       // Consecutive entries usually share a client id: keep one string, not one per entry.
       if (i > 0 && entry.clientId !== undefined && entry.clientId === entries[i - 1].clientId) entry.clientId = entries[i - 1].clientId;
       previousTerm = entry.term;
@@ -386,8 +293,5 @@ function present(value: unknown): unknown {
 }
 
 function parseConfiguration(obj: PayloadObject, path: string, budget: WalkBudget): Configuration {
-  return {
-    voters: readAddressList(obj, 'voters', 'voters', path, budget),
-    learners: readAddressList(obj, 'learners', 'learners', path, budget),
-  };
+  return parseFields(FIELDS.Configuration, obj, path, budget, false) as unknown as Configuration;
 }

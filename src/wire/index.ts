@@ -9,7 +9,7 @@ export { toPayload } from './to-payload.js';
 export { fromPayload, type FromPayloadOptions, type FromPayloadResult } from './from-payload.js';
 
 /** @internal Helpers for the binary codec (`src/binary`); not part of the public API. */
-export { messageToPayload } from './to-payload.js';
+export { messageToPayload, envelopeToPayload, configurationToPayload, entryPayload } from './to-payload.js';
 /** @internal */
 export { payloadToMessage } from './from-payload.js';
 /** @internal */
@@ -17,19 +17,18 @@ export { resolveLimits } from './limits.js';
 /** @internal */
 export { toWireError } from './errors.js';
 /** @internal */
-export {
-  parseChangeType,
-  parseEntryType,
-  ENTRY_TYPE_NAMES,
-  ENTRY_TYPE_NUMBERS,
-  CHANGE_TYPE_NAMES,
-  CHANGE_TYPE_NUMBERS,
-} from './enums.js';
+export { parseEntryType, parseEnum, ENTRY_TYPES } from './enums.js';
 /** @internal */
-export { encodeBase64 } from './base64.js';
+export { BODY_OF_NUMBER, BODY_OF_TYPE, FIELDS, FIELDS_BY_NUMBER, type BodyCase, type CodecField } from './schema.js';
 /** @internal */
-export { isWellFormedString } from './strings.js';
+export { type EnumMapping } from './enums.js';
 /** @internal */
-export { isPlainObject, setOwn } from './json-value.js';
+export { jsonWireError } from './json-value.js';
 /** @internal */
-export { uint64OrMinus1 } from './field-readers.js';
+export { entryPath, fieldPath, type ParentPath } from './paths.js';
+/** @internal */
+export { checkEntry, checkPrevLogTerm } from './entry-rules.js';
+/** @internal */
+export { checkOptionalString, checkOptionalUint } from './core-value-checks.js';
+/** @internal */
+export { checkBudget, newBudget, SCALAR_FIELD_BYTES, type WalkBudget } from './walk-budget.js';

@@ -1,22 +1,25 @@
-import type { AppendEntriesRequest, Configuration, LogEntry, Message, MessageBody } from '../core/types.js';
+import { describeValue, isPlainObject } from '../core/json.js';
+import type { WireMessageName } from '../../generated/webraft/v1/raft.wire.js';
+import type { AppendEntriesRequest, JsonValue, LogEntry, Message, MessageBody, MessageType } from '../core/types.js';
 import { encodeBase64 } from './base64.js';
 import {
   checkAddress,
   checkBool,
+  checkString,
   checkOptionalString,
   checkOptionalUint,
   checkUint,
   checkUintAt,
-  copyConfiguration,
+  copyStringList,
 } from './core-value-checks.js';
-import { describeValue } from './describe-value.js';
 import { checkEntry, checkPrevLogTerm, entryPath } from './entry-rules.js';
-import { CHANGE_TYPE_NAMES, ENTRY_TYPE_NAMES } from './enums.js';
+import { ENTRY_TYPES, enumName, type EnumMapping } from './enums.js';
 import { WireError } from './errors.js';
-import { checkStringValue } from './field-readers.js';
-import { handleCommand, isPlainObject, type CommandHandling } from './json-value.js';
+import { handleCommand, type CommandHandling } from './json-value.js';
 import { resolveLimits, type WireLimits } from './limits.js';
 import type { MessagePayload } from './payload.js';
+import { fieldPath } from './paths.js';
+import { BODY_OF_TYPE, FIELDS, type CodecField } from './schema.js';
 import { checkBudget, newBudget, SCALAR_FIELD_BYTES, type WalkBudget } from './walk-budget.js';
 
 /**
@@ -46,175 +49,98 @@ export function messageToPayload(message: Message, limits: Readonly<WireLimits>,
     throw new WireError('NOT_AN_OBJECT', `message must be an object, got ${describeValue(message)}`);
   }
   const budget = newBudget(limits);
-  const from = checkAddress(message.from, 'from', budget);
-  const to = checkAddress(message.to, 'to', budget);
-  const term = checkUint(message.term, 'term');
-  const out: MessagePayload = { from, to };
-  if (term !== 0) out.term = String(term);
+  const out = envelopeToPayload(message.from, message.to, message.term, budget);
   const body: MessageBody | undefined = message.body;
   if (!isPlainObject(body)) {
     throw new WireError('MISSING_BODY', `must be an object, got ${describeValue(body)}`, 'body');
   }
-  switch (body.type) {
-    case 'RequestVoteRequest': {
-      const p: MessagePayload = {};
-      const lastLogIndex = checkUint(body.lastLogIndex, 'requestVoteRequest.lastLogIndex');
-      const lastLogTerm = checkUint(body.lastLogTerm, 'requestVoteRequest.lastLogTerm');
-      if (lastLogIndex !== 0) p.lastLogIndex = String(lastLogIndex);
-      if (lastLogTerm !== 0) p.lastLogTerm = String(lastLogTerm);
-      if (checkBool(body.preVote, 'requestVoteRequest.preVote')) p.preVote = true;
-      if (checkBool(body.leadershipTransfer, 'requestVoteRequest.leadershipTransfer')) p.leadershipTransfer = true;
-      out.requestVoteRequest = p;
-      break;
-    }
-    case 'RequestVoteResponse': {
-      const p: MessagePayload = {};
-      if (checkBool(body.voteGranted, 'requestVoteResponse.voteGranted')) p.voteGranted = true;
-      if (checkBool(body.preVote, 'requestVoteResponse.preVote')) p.preVote = true;
-      out.requestVoteResponse = p;
-      break;
-    }
-    case 'AppendEntriesRequest':
-      out.appendEntriesRequest = appendEntriesRequestToPayload(body, term, budget, commands);
-      break;
-    case 'AppendEntriesResponse': {
-      const p: MessagePayload = {};
-      if (checkBool(body.success, 'appendEntriesResponse.success')) p.success = true;
-      const matchIndex = checkUint(body.matchIndex, 'appendEntriesResponse.matchIndex');
-      const conflictIndex = checkUint(body.conflictIndex, 'appendEntriesResponse.conflictIndex');
-      const conflictTerm = checkUint(body.conflictTerm, 'appendEntriesResponse.conflictTerm');
-      const readRound = checkUint(body.readRound, 'appendEntriesResponse.readRound');
-      const lastLogIndex = checkUint(body.lastLogIndex, 'appendEntriesResponse.lastLogIndex');
-      const rejectedIndex = checkUint(body.rejectedIndex, 'appendEntriesResponse.rejectedIndex');
-      if (matchIndex !== 0) p.matchIndex = String(matchIndex);
-      if (conflictIndex !== 0) p.conflictIndex = String(conflictIndex);
-      if (conflictTerm !== 0) p.conflictTerm = String(conflictTerm);
-      if (readRound !== 0) p.readRound = String(readRound);
-      if (lastLogIndex !== 0) p.lastLogIndex = String(lastLogIndex);
-      if (rejectedIndex !== 0) p.rejectedIndex = String(rejectedIndex);
-      out.appendEntriesResponse = p;
-      break;
-    }
-    case 'InstallSnapshotRequest': {
-      const p: MessagePayload = {};
-      const lastIncludedIndex = checkUint(body.lastIncludedIndex, 'installSnapshotRequest.lastIncludedIndex');
-      const lastIncludedTerm = checkUint(body.lastIncludedTerm, 'installSnapshotRequest.lastIncludedTerm');
-      const offset = checkUint(body.offset, 'installSnapshotRequest.offset');
-      if (lastIncludedIndex !== 0) p.lastIncludedIndex = String(lastIncludedIndex);
-      if (lastIncludedTerm !== 0) p.lastIncludedTerm = String(lastIncludedTerm);
-      if (offset !== 0) p.offset = String(offset);
-      const data: unknown = body.data;
-      if (!(data instanceof Uint8Array)) {
-        throw new WireError('INVALID_TYPE', `must be a Uint8Array, got ${describeValue(data)}`, 'installSnapshotRequest.data');
-      }
-      budget.size += Math.ceil(data.length / 3) * 4 + SCALAR_FIELD_BYTES;
-      checkBudget(budget, 'installSnapshotRequest.data');
-      if (data.length !== 0) p.data = encodeBase64(data);
-      if (checkBool(body.done, 'installSnapshotRequest.done')) p.done = true;
-      p.configuration = configurationToPayload(
-        copyConfiguration(body.configuration, 'installSnapshotRequest.configuration', budget),
-      );
-      out.installSnapshotRequest = p;
-      break;
-    }
-    case 'InstallSnapshotResponse': {
-      const p: MessagePayload = {};
-      const lastIncludedIndex = checkUint(body.lastIncludedIndex, 'installSnapshotResponse.lastIncludedIndex');
-      const nextOffset = checkUint(body.nextOffset, 'installSnapshotResponse.nextOffset');
-      if (lastIncludedIndex !== 0) p.lastIncludedIndex = String(lastIncludedIndex);
-      if (nextOffset !== 0) p.nextOffset = String(nextOffset);
-      if (checkBool(body.done, 'installSnapshotResponse.done')) p.done = true;
-      out.installSnapshotResponse = p;
-      break;
-    }
-    case 'TimeoutNowRequest':
-      out.timeoutNowRequest = {};
-      break;
-    case 'ProposeRequest': {
-      const p: MessagePayload = {};
-      const clientId = checkStringValue(body.clientId, 'proposeRequest.clientId', budget);
-      const sequence = checkUint(body.sequence, 'proposeRequest.sequence');
-      const firstOutstanding = checkUint(body.firstOutstandingSequence, 'proposeRequest.firstOutstandingSequence');
-      if (clientId !== '') p.clientId = clientId;
-      if (sequence !== 0) p.sequence = String(sequence);
-      if (firstOutstanding !== 0) p.firstOutstandingSequence = String(firstOutstanding);
-      if (body.command === undefined) throw new WireError('MISSING_FIELD', 'is required', 'proposeRequest.command');
-      p.command = handleCommand(body.command, 'proposeRequest', 'command', budget, commands);
-      out.proposeRequest = p;
-      break;
-    }
-    case 'ProposeResponse': {
-      const p: MessagePayload = {};
-      const clientId = checkStringValue(body.clientId, 'proposeResponse.clientId', budget);
-      const sequence = checkUint(body.sequence, 'proposeResponse.sequence');
-      const index = checkUint(body.index, 'proposeResponse.index');
-      const logTerm = checkUint(body.logTerm, 'proposeResponse.logTerm');
-      const errorCode = checkStringValue(body.errorCode, 'proposeResponse.errorCode', budget);
-      const leaderHint = checkStringValue(body.leaderHint, 'proposeResponse.leaderHint', budget);
-      if (clientId !== '') p.clientId = clientId;
-      if (sequence !== 0) p.sequence = String(sequence);
-      if (index !== 0) p.index = String(index);
-      if (logTerm !== 0) p.logTerm = String(logTerm);
-      if (errorCode !== '') p.errorCode = errorCode;
-      if (leaderHint !== '') p.leaderHint = leaderHint;
-      out.proposeResponse = p;
-      break;
-    }
-    case 'ReadIndexRequest': {
-      const p: MessagePayload = {};
-      const requestId = checkUint(body.requestId, 'readIndexRequest.requestId');
-      if (requestId !== 0) p.requestId = String(requestId);
-      out.readIndexRequest = p;
-      break;
-    }
-    case 'ReadIndexResponse': {
-      const p: MessagePayload = {};
-      const requestId = checkUint(body.requestId, 'readIndexResponse.requestId');
-      const readIndex = checkUint(body.readIndex, 'readIndexResponse.readIndex');
-      const errorCode = checkStringValue(body.errorCode, 'readIndexResponse.errorCode', budget);
-      if (requestId !== 0) p.requestId = String(requestId);
-      if (readIndex !== 0) p.readIndex = String(readIndex);
-      if (errorCode !== '') p.errorCode = errorCode;
-      out.readIndexResponse = p;
-      break;
-    }
-    case 'MembershipChangeRequest': {
-      const p: MessagePayload = {};
-      const requestId = checkUint(body.requestId, 'membershipChangeRequest.requestId');
-      if (requestId !== 0) p.requestId = String(requestId);
-      const changeType: string | undefined = CHANGE_TYPE_NAMES[body.changeType];
-      if (changeType === undefined || !Object.hasOwn(CHANGE_TYPE_NAMES, body.changeType)) {
-        throw new WireError(
-          'INVALID_ENUM',
-          `must be 'addVoter' or 'remove', got ${describeValue(body.changeType)}`,
-          'membershipChangeRequest.changeType',
-        );
-      }
-      p.changeType = changeType;
-      p.address = checkAddress(body.address, 'membershipChangeRequest.address', budget);
-      out.membershipChangeRequest = p;
-      break;
-    }
-    case 'MembershipChangeResponse': {
-      const p: MessagePayload = {};
-      const requestId = checkUint(body.requestId, 'membershipChangeResponse.requestId');
-      const errorCode = checkStringValue(body.errorCode, 'membershipChangeResponse.errorCode', budget);
-      const index = checkUint(body.index, 'membershipChangeResponse.index');
-      if (requestId !== 0) p.requestId = String(requestId);
-      if (errorCode !== '') p.errorCode = errorCode;
-      if (index !== 0) p.index = String(index);
-      out.membershipChangeResponse = p;
-      break;
-    }
-    default:
-      throw new WireError(
-        'UNKNOWN_BODY',
-        `unknown message body type ${describeValue((body as { type?: unknown }).type)}`,
-        'body.type',
-      );
+  const type: unknown = body.type;
+  if (typeof type !== 'string' || !Object.hasOwn(BODY_OF_TYPE, type)) {
+    throw new WireError('UNKNOWN_BODY', `unknown message body type ${describeValue(type)}`, 'body.type');
   }
+  const bodyCase = BODY_OF_TYPE[type as MessageType];
+  out[bodyCase.name] =
+    body.type === 'AppendEntriesRequest'
+      ? appendEntriesRequestToPayload(body, message.term, budget, commands)
+      : fieldsToPayload(bodyCase.fields, body as unknown as Record<string, unknown>, bodyCase.name, budget, commands);
   checkBudget(budget, '');
   return out;
+}
+
+/**
+ * The envelope of a payload, `{ from, to, term }` with a zero term omitted,
+ * checked as {@link messageToPayload} checks it.
+ * @internal
+ */
+export function envelopeToPayload(from: unknown, to: unknown, term: unknown, budget: WalkBudget): MessagePayload {
+  const out: MessagePayload = { from: checkAddress(from, '', 'from', budget), to: checkAddress(to, '', 'to', budget) };
+  const checkedTerm = checkUint(term, 'term');
+  if (checkedTerm !== 0) out.term = String(checkedTerm);
+  return out;
+}
+
+/**
+ * The proto3 JSON of the core object `object` whose fields `fields` lists (a
+ * body other than AppendEntriesRequest, or a message inside one), each field
+ * checked: defaults omitted, a message-typed field always present.
+ */
+function fieldsToPayload(
+  fields: readonly CodecField[],
+  object: Record<string, unknown>,
+  path: string,
+  budget: WalkBudget,
+  commands: CommandHandling,
+): MessagePayload {
+  const p: MessagePayload = {};
+  for (const field of fields) {
+    const name = field.name;
+    const value = object[name];
+    switch (field.kind) {
+      case 'uint64': {
+        const number = checkUintAt(value, path, name);
+        if (number !== 0) p[name] = String(number);
+        break;
+      }
+      case 'bool':
+        if (checkBool(value, path, name)) p[name] = true;
+        break;
+      case 'string':
+        if (field.repeated) {
+          const list = copyStringList(value, fieldPath(path, name), budget, field.address);
+          if (list.length !== 0) p[name] = list;
+        } else {
+          const text = field.address ? checkAddress(value, path, name, budget) : checkString(value, path, name, budget);
+          if (text !== '') p[name] = text;
+        }
+        break;
+      case 'bytes': {
+        if (!(value instanceof Uint8Array)) {
+          throw new WireError('INVALID_TYPE', `must be a Uint8Array, got ${describeValue(value)}`, fieldPath(path, name));
+        }
+        budget.size += Math.ceil(value.length / 3) * 4 + SCALAR_FIELD_BYTES;
+        if (budget.size > budget.limits.maxPayloadBytes) checkBudget(budget, fieldPath(path, name));
+        if (value.length !== 0) p[name] = encodeBase64(value);
+        break;
+      }
+      case 'enum':
+        p[name] = enumName(field.enumMapping as EnumMapping<string>, value as string, path, name);
+        break;
+      case 'message':
+        if (!isPlainObject(value)) {
+          throw new WireError('NOT_AN_OBJECT', `must be an object, got ${describeValue(value)}`, fieldPath(path, name));
+        }
+        p[name] = fieldsToPayload(FIELDS[field.message as WireMessageName], value, fieldPath(path, name), budget, commands);
+        break;
+      case 'value':
+        if (value === undefined) {
+          if (field.required) throw new WireError('MISSING_FIELD', 'is required', fieldPath(path, name));
+          break;
+        }
+        p[name] = handleCommand(value, path, name, budget, commands);
+        break;
+    }
+  }
+  return p;
 }
 
 function appendEntriesRequestToPayload(
@@ -274,22 +200,34 @@ function entryToPayload(
   const e = entry as unknown as LogEntry;
   const index = checkUintAt(e.index, i, 'index');
   const term = checkUintAt(e.term, i, 'term');
-  const typeName: string | undefined = Object.hasOwn(ENTRY_TYPE_NAMES, e.type) ? ENTRY_TYPE_NAMES[e.type] : undefined;
-  if (typeName === undefined) {
-    throw new WireError(
-      'INVALID_ENUM',
-      `must be 'command', 'noop' or 'configuration', got ${describeValue(e.type)}`,
-      `${entryPath(i)}.type`,
-    );
-  }
-  checkEntry(e, i, prevLogIndex, previousTerm, messageTerm);
+  const typeName = enumName(ENTRY_TYPES, e.type, i, 'type');
+  checkEntry(index, term, e.type, e.command !== undefined, e.configuration !== undefined, i, prevLogIndex, previousTerm, messageTerm);
   budget.size += 3 * SCALAR_FIELD_BYTES;
   const command = e.command === undefined ? undefined : handleCommand(e.command, i, 'command', budget, commands);
   const configuration =
-    e.configuration === undefined ? undefined : configurationToPayload(copyConfiguration(e.configuration, `${entryPath(i)}.configuration`, budget));
+    e.configuration === undefined ? undefined : configurationToPayload(e.configuration, `${entryPath(i)}.configuration`, budget);
   const clientId = checkOptionalString(e.clientId, i, 'clientId', budget);
   const sequence = checkOptionalUint(e.sequence, i, 'sequence', budget);
   const firstOutstanding = checkOptionalUint(e.firstOutstandingSequence, i, 'firstOutstandingSequence', budget);
+  return entryPayload(index, term, typeName, command, configuration, clientId, sequence, firstOutstanding);
+}
+
+/**
+ * The proto3 JSON of an entry from its checked fields (defaults omitted),
+ * the usual shapes built as one literal each so that their fields sit in the
+ * object itself.
+ * @internal
+ */
+export function entryPayload(
+  index: number,
+  term: number,
+  typeName: string,
+  command: JsonValue | undefined,
+  configuration: MessagePayload | undefined,
+  clientId: string,
+  sequence: number,
+  firstOutstanding: number,
+): MessagePayload {
   if (command !== undefined && configuration === undefined && term !== 0 && clientId !== '' && sequence !== 0 && firstOutstanding === 0) {
     // The usual replicated proposal, built as one literal (fields in proto field order) so that they all sit in the object itself.
     return { index: String(index), term: String(term), type: typeName, command, clientId, sequence: String(sequence) };
@@ -309,10 +247,10 @@ function entryToPayload(
   return p;
 }
 
-/** A checked, fresh Configuration as proto3 JSON (empty lists omitted). */
-function configurationToPayload(configuration: Configuration): MessagePayload {
-  const p: MessagePayload = {};
-  if (configuration.voters.length !== 0) p.voters = configuration.voters;
-  if (configuration.learners.length !== 0) p.learners = configuration.learners;
-  return p;
+/** A Configuration as proto3 JSON, its addresses checked (empty lists omitted). @internal */
+export function configurationToPayload(configuration: unknown, path: string, budget: WalkBudget): MessagePayload {
+  if (!isPlainObject(configuration)) {
+    throw new WireError('NOT_AN_OBJECT', `must be an object, got ${describeValue(configuration)}`, path);
+  }
+  return fieldsToPayload(FIELDS.Configuration, configuration, path, budget, 'validate-copy');
 }

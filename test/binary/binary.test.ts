@@ -65,6 +65,24 @@ describe('encode and decode reject invalid input with WireError only', () => {
     });
   }
 
+  it('decode rejects a message with two bodies as MULTIPLE_BODIES, as fromPayload does', () => {
+    // Protobuf would let the last oneof case win; WebRaft requires exactly one body in either form.
+    const timeoutNow = encode(toPayload(SAMPLE_MESSAGES.TimeoutNowRequest));
+    const readIndex = encode(toPayload(SAMPLE_MESSAGES.ReadIndexRequest));
+    const twoBodies = new Uint8Array([...timeoutNow, ...readIndex.subarray(readIndex.indexOf(0x9a))]);
+    const error = thrownBy(() => decode(twoBodies)) as WireError;
+    expect({ code: error.code, message: error.message }).toStrictEqual({
+      code: 'MULTIPLE_BODIES', message: 'message sets more than one body: "timeoutNowRequest" and "readIndexRequest"',
+    });
+    const json = fromPayload({ ...toPayload(SAMPLE_MESSAGES.TimeoutNowRequest), readIndexRequest: {} });
+    expect(json.ok ? undefined : json.error.code).toBe('MULTIPLE_BODIES');
+    // The same body twice is no more one body than two different ones.
+    const sameTwice = new Uint8Array([...timeoutNow, ...timeoutNow.subarray(timeoutNow.indexOf(0x82))]);
+    expect((thrownBy(() => decode(sameTwice)) as WireError).message).toBe(
+      'message sets more than one body: "timeoutNowRequest" and "timeoutNowRequest"',
+    );
+  });
+
   it('decode reports a sender mismatch and oversized data', () => {
     const bytes = encode(toPayload(SAMPLE_MESSAGES.TimeoutNowRequest));
     expect((thrownBy(() => decode(bytes, { from: 'z' })) as WireError).code).toBe('SENDER_MISMATCH');

@@ -7,7 +7,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ENVELOPE_BYTES } from '../../src/api/message-limits.js';
-import { entryByteSize, jsonSizeEstimate } from '../../src/core/log.js';
+import { jsonSizeEstimate } from '../../src/core/json.js';
+import { entryByteSize } from '../../src/core/log.js';
 import type { LogEntry, Message } from '../../src/core/types.js';
 import { fromPayload, messageToPayload, resolveLimits } from '../../src/wire/index.js';
 import { copyJsonValue } from '../../src/wire/json-value.js';

@@ -10,13 +10,18 @@ describe('check:gen', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const check = (target: string) => spawnSync('bash', ['scripts/check-gen.sh', target], { encoding: 'utf8' });
 
-  it('passes on an untouched copy of generated/ and fails after a hand edit', () => {
+  it('passes on an untouched copy of generated/ and fails after a hand edit of any generated file', () => {
     const copy = join(dir, 'generated');
     cpSync('generated', copy, { recursive: true });
     expect(check(copy).status).toBe(0);
-    appendFileSync(join(copy, 'webraft/v1/raft.ts'), '\n// hand edit\n');
-    const edited = check(copy);
-    expect(edited.status).toBe(1);
-    expect(edited.stderr).toContain('stale or was edited by hand');
-  }, 60_000);
+    // ts-proto's output, and the wire tables made by scripts/gen-wire.ts (with the core's types beside them).
+    for (const file of ['raft.ts', 'raft.wire.ts']) {
+      const edited = join(dir, `edited-${file}`);
+      cpSync('generated', edited, { recursive: true });
+      appendFileSync(join(edited, 'webraft/v1', file), '\n// hand edit\n');
+      const result = check(edited);
+      expect(result.status, file).toBe(1);
+      expect(result.stderr).toContain('stale or was edited by hand');
+    }
+  }, 120_000);
 });

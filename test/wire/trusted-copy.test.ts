@@ -7,7 +7,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { JsonValue } from '../../src/core/types.js';
-import { copyJsonValue, copyTrustedJson, handleCommand, inheritedKeysEnumerable } from '../../src/wire/json-value.js';
+import { copyTrustedJson, inheritedKeysEnumerable } from '../../src/core/json.js';
+import { copyJsonValue, handleCommand } from '../../src/wire/json-value.js';
 import { DEFAULT_WIRE_LIMITS, resolveLimits } from '../../src/wire/limits.js';
 import { newBudget } from '../../src/wire/walk-budget.js';
 import { FUZZ, jsonValue } from './arbitraries.js';
