@@ -1,3 +1,4 @@
+import { formatJsonPath, JsonProblem, validateJson } from './json.js';
 import type { ClientSession, Configuration, JsonValue, MembershipChangeRecord, Snapshot } from './types.js';
 
 const encoder = new TextEncoder();
@@ -45,33 +46,19 @@ export interface SnapshotDataLimits {
 }
 
 /**
- * Why `value` breaks `limits` (a nesting deeper than maxJsonDepth, a string
- * or key longer than maxStringLength), or null. Iterative, so a hostile
- * nesting cannot overflow the stack (JSON.parse accepts 200,000 levels; every
- * recursive walk after it would not).
+ * Why `data` breaks `limits` (a nesting deeper than maxJsonDepth, a string or
+ * key longer than maxStringLength), or null. The walk stops at maxJsonDepth,
+ * so a hostile nesting cannot overflow the stack (JSON.parse accepts 200,000
+ * levels; every recursive walk after it would not).
  */
-function jsonLimitProblem(value: unknown, limits: SnapshotDataLimits): string | null {
-  const stack: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
-  while (stack.length > 0) {
-    const item = stack.pop() as { value: unknown; depth: number };
-    const v = item.value;
-    if (typeof v === 'string') {
-      if (v.length > limits.maxStringLength) return `a string of ${v.length} characters exceeds maxStringLength (${limits.maxStringLength})`;
-      continue;
-    }
-    if (typeof v !== 'object' || v === null) continue;
-    const depth = item.depth + 1;
-    if (depth > limits.maxJsonDepth) return `data nested deeper than maxJsonDepth (${limits.maxJsonDepth})`;
-    if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++) stack.push({ value: v[i], depth });
-      continue;
-    }
-    for (const key of Object.keys(v)) {
-      if (key.length > limits.maxStringLength) return `a key of ${key.length} characters exceeds maxStringLength (${limits.maxStringLength})`;
-      stack.push({ value: (v as Record<string, unknown>)[key], depth });
-    }
+function jsonLimitProblem(data: unknown, limits: SnapshotDataLimits): string | null {
+  try {
+    validateJson(data, { limits: { maxPayloadBytes: Number.MAX_SAFE_INTEGER, ...limits }, size: 0 }, false);
+    return null;
+  } catch (error) {
+    if (!(error instanceof JsonProblem)) throw error;
+    return `data${formatJsonPath(error.segments)}: ${error.problem}`;
   }
-  return null;
 }
 
 /**

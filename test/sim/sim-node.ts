@@ -9,6 +9,7 @@ import type { Clock, TimerHandle } from '../../src/api/clock.js';
 import { CORE, NEW_CLIENT_ID } from '../../src/api/internals.js';
 import { NodeInstance } from '../../src/api/node-instance.js';
 import { RaftInterface, type RaftOptions } from '../../src/api/raft-interface.js';
+import { cloneJson } from '../../src/core/json.js';
 import type { RaftCore } from '../../src/core/raft.js';
 import type { HardState, LogEntry, Snapshot } from '../../src/core/types.js';
 import type { SeededRandom } from '../../src/testing/seeded-random.js';
@@ -190,7 +191,7 @@ export class SimStorage implements Storage {
       const { delay, fails } = this.host.nextSave();
       // The caller may reuse the update, snapshot and hard state objects once save returns (entries are immutable).
       const copy: StorageUpdate = {
-        snapshot: update.snapshot ? structuredClone(update.snapshot) : undefined,
+        snapshot: update.snapshot ? (cloneJson(update.snapshot) as unknown as Snapshot) : undefined,
         entries: update.entries ? [...update.entries] : undefined,
         hardState: update.hardState ? { ...update.hardState } : undefined,
       };
@@ -251,7 +252,7 @@ export class SimStorage implements Storage {
 export function cloneDurable(d: Durable): Durable {
   return {
     hardState: d.hardState ? { ...d.hardState } : null,
-    snapshot: d.snapshot ? structuredClone(d.snapshot) : null,
+    snapshot: d.snapshot ? (cloneJson(d.snapshot) as unknown as Snapshot) : null,
     entries: d.entries.map((e) => ({ ...e })),
   };
 }
